@@ -1,0 +1,304 @@
+// Package backend holds a backend Kafka cluster as the gateway sees it:
+// how to dial its brokers (TLS included) and which brokers it has, from
+// metadata refreshed in the background.
+package backend
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"log/slog"
+	"maps"
+	"math/rand/v2"
+	"net"
+	"slices"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/strait-gw/strait/internal/config"
+)
+
+// Metrics receives the cluster's events. Any method may be called from any
+// goroutine.
+type Metrics interface {
+	MetadataRefresh(cluster string, ok bool)
+	BackendDialError(cluster string)
+}
+
+// Broker is a backend broker as named in metadata.
+type Broker struct {
+	ID   int32
+	Addr string // host:port
+}
+
+// Cluster is one backend cluster. It is safe for concurrent use.
+type Cluster struct {
+	name     string
+	seeds    []string
+	interval time.Duration
+	tls      *tls.Config
+	log      *slog.Logger
+	metrics  Metrics
+	dialer   net.Dialer
+
+	client *kgo.Client
+	ready  atomic.Bool
+
+	mu       sync.Mutex
+	brokers  map[int32]string
+	watchers []func([]Broker)
+	refresh  chan chan error
+}
+
+// New builds a cluster from its config. It does not connect; Run does.
+func New(cfg *config.BackendCluster, log *slog.Logger, m Metrics) (*Cluster, error) {
+	c := &Cluster{
+		name:     cfg.Name,
+		seeds:    slices.Clone(cfg.BootstrapServers),
+		interval: cfg.MetadataUpdateInterval.D(),
+		log:      log.With("backend_cluster", cfg.Name),
+		metrics:  m,
+		dialer:   net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second},
+		brokers:  map[int32]string{},
+		refresh:  make(chan chan error),
+	}
+	if c.interval <= 0 {
+		c.interval = time.Minute
+	}
+	if cfg.TLS.Enabled {
+		tc, err := TLSConfig(&cfg.TLS)
+		if err != nil {
+			return nil, fmt.Errorf("backend_clusters %q: %w", cfg.Name, err)
+		}
+		c.tls = tc
+	}
+	client, err := kgo.NewClient(
+		kgo.SeedBrokers(c.seeds...),
+		kgo.Dialer(func(ctx context.Context, _, host string) (net.Conn, error) { return c.Dial(ctx, host) }),
+		kgo.RequestRetries(0),
+		kgo.RetryTimeout(5*time.Second),
+	)
+	if err != nil {
+		return nil, fmt.Errorf("backend_clusters %q: %w", cfg.Name, err)
+	}
+	c.client = client
+	return c, nil
+}
+
+// TLSConfig builds the client TLS config for a backend.
+func TLSConfig(cfg *config.BackendTLS) (*tls.Config, error) {
+	tc := &tls.Config{MinVersion: tls.VersionTLS12, MaxVersion: tls.VersionTLS13, InsecureSkipVerify: cfg.InsecureSkipVerify} //nolint:gosec // the user asked for it
+	if len(cfg.TLSVersions) > 0 {
+		tc.MinVersion, tc.MaxVersion = tls.VersionTLS13, tls.VersionTLS12
+		for _, v := range cfg.TLSVersions {
+			var n uint16
+			switch v {
+			case "tls12":
+				n = tls.VersionTLS12
+			case "tls13":
+				n = tls.VersionTLS13
+			default:
+				return nil, fmt.Errorf("tls_versions: unknown version %q", v)
+			}
+			tc.MinVersion, tc.MaxVersion = min(tc.MinVersion, n), max(tc.MaxVersion, n)
+		}
+	}
+	if cfg.CABundle != "" {
+		pool := x509.NewCertPool()
+		if !pool.AppendCertsFromPEM([]byte(cfg.CABundle)) {
+			return nil, errors.New("ca_bundle: no PEM certificate found")
+		}
+		tc.RootCAs = pool
+	}
+	if id := cfg.ClientIdentity; id != nil {
+		cert, err := tls.X509KeyPair([]byte(id.Certificate), []byte(id.Key))
+		if err != nil {
+			return nil, fmt.Errorf("client_identity: %w", err)
+		}
+		tc.Certificates = []tls.Certificate{cert}
+	}
+	return tc, nil
+}
+
+// Name is the cluster's configured name.
+func (c *Cluster) Name() string { return c.name }
+
+// Ready reports whether the cluster has answered metadata at least once.
+func (c *Cluster) Ready() bool { return c.ready.Load() }
+
+// Dial connects to a broker address, with TLS when the cluster uses it.
+func (c *Cluster) Dial(ctx context.Context, addr string) (net.Conn, error) {
+	conn, err := c.dialer.DialContext(ctx, "tcp", addr)
+	if err != nil {
+		c.metrics.BackendDialError(c.name)
+		return nil, err
+	}
+	if c.tls == nil {
+		return conn, nil
+	}
+	tc := c.tls.Clone()
+	if tc.ServerName == "" {
+		if host, _, err := net.SplitHostPort(addr); err == nil {
+			tc.ServerName = host
+		}
+	}
+	tconn := tls.Client(conn, tc)
+	if err := tconn.HandshakeContext(ctx); err != nil {
+		conn.Close()
+		c.metrics.BackendDialError(c.name)
+		return nil, fmt.Errorf("tls handshake with %s: %w", addr, err)
+	}
+	return tconn, nil
+}
+
+// DialBroker connects to broker id. If the id is unknown, metadata is
+// refreshed once before giving up.
+func (c *Cluster) DialBroker(ctx context.Context, id int32) (net.Conn, error) {
+	addr, ok := c.brokerAddr(id)
+	if !ok {
+		_ = c.Refresh(ctx)
+		if addr, ok = c.brokerAddr(id); !ok {
+			return nil, fmt.Errorf("backend cluster %q has no broker %d", c.name, id)
+		}
+	}
+	return c.Dial(ctx, addr)
+}
+
+// DialAny connects to any live broker, trying known brokers in random order
+// and then the bootstrap servers.
+func (c *Cluster) DialAny(ctx context.Context) (net.Conn, error) {
+	c.mu.Lock()
+	addrs := make([]string, 0, len(c.brokers)+len(c.seeds))
+	for _, a := range c.brokers {
+		addrs = append(addrs, a)
+	}
+	c.mu.Unlock()
+	rand.Shuffle(len(addrs), func(i, j int) { addrs[i], addrs[j] = addrs[j], addrs[i] })
+	addrs = append(addrs, c.seeds...)
+	var errs []error
+	for _, a := range addrs {
+		conn, err := c.Dial(ctx, a)
+		if err == nil {
+			return conn, nil
+		}
+		errs = append(errs, err)
+		if ctx.Err() != nil {
+			break
+		}
+	}
+	return nil, fmt.Errorf("no broker of backend cluster %q answered: %w", c.name, errors.Join(errs...))
+}
+
+func (c *Cluster) brokerAddr(id int32) (string, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	a, ok := c.brokers[id]
+	return a, ok
+}
+
+// Brokers returns the brokers from the latest metadata, by id.
+func (c *Cluster) Brokers() []Broker {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.brokerList()
+}
+
+func (c *Cluster) brokerList() []Broker {
+	out := make([]Broker, 0, len(c.brokers))
+	for id, a := range c.brokers {
+		out = append(out, Broker{ID: id, Addr: a})
+	}
+	slices.SortFunc(out, func(a, b Broker) int { return int(a.ID) - int(b.ID) })
+	return out
+}
+
+// Watch calls fn with the broker list now (if known) and whenever it
+// changes. fn must not block.
+func (c *Cluster) Watch(fn func([]Broker)) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.watchers = append(c.watchers, fn)
+	if len(c.brokers) > 0 {
+		fn(c.brokerList())
+	}
+}
+
+// Refresh asks the running cluster loop for fresh metadata and waits.
+func (c *Cluster) Refresh(ctx context.Context) error {
+	done := make(chan error, 1)
+	select {
+	case c.refresh <- done:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	select {
+	case err := <-done:
+		return err
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// Run refreshes metadata every interval until ctx ends, faster after a
+// failure, then closes the cluster's control connections.
+func (c *Cluster) Run(ctx context.Context) {
+	defer c.client.Close()
+	wait := time.Duration(0)
+	timer := time.NewTimer(wait)
+	defer timer.Stop()
+	for {
+		var done chan error
+		select {
+		case <-ctx.Done():
+			return
+		case <-timer.C:
+		case done = <-c.refresh:
+		}
+		err := c.fetchMetadata(ctx)
+		if done != nil {
+			done <- err
+		}
+		wait = c.interval
+		if err != nil {
+			wait = min(c.interval, 2*time.Second)
+		}
+		timer.Reset(wait)
+	}
+}
+
+func (c *Cluster) fetchMetadata(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	req := kmsg.NewPtrMetadataRequest()
+	req.Topics = []kmsg.MetadataRequestTopic{}
+	resp, err := req.RequestWith(ctx, c.client)
+	c.metrics.MetadataRefresh(c.name, err == nil)
+	if err != nil {
+		c.log.Warn("metadata refresh failed", "err", err)
+		return err
+	}
+	next := make(map[int32]string, len(resp.Brokers))
+	for _, b := range resp.Brokers {
+		next[b.NodeID] = net.JoinHostPort(b.Host, strconv.Itoa(int(b.Port)))
+	}
+	c.ready.Store(true)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if maps.Equal(next, c.brokers) {
+		return nil
+	}
+	c.log.Info("backend brokers changed", "brokers", fmt.Sprint(next))
+	c.brokers = next
+	list := c.brokerList()
+	for _, w := range c.watchers {
+		w(list)
+	}
+	return nil
+}

@@ -1,0 +1,169 @@
+// Package config holds Strait's configuration file format: the types, their
+// strict decoding from YAML, reference expansion and validation.
+package config
+
+import "time"
+
+// Config is one Strait configuration file.
+type Config struct {
+	// Admin configures the HTTP server for health, metrics and the admin API.
+	Admin Admin `yaml:"admin"`
+	// Observability configures logging.
+	Observability Observability `yaml:"observability"`
+	// Runtime configures process-wide behaviour such as shutdown.
+	Runtime Runtime `yaml:"runtime"`
+	// BackendClusters are the real Kafka clusters Strait forwards to.
+	BackendClusters []BackendCluster `yaml:"backend_clusters"`
+	// VirtualClusters are the views of backend clusters clients connect to.
+	VirtualClusters []VirtualCluster `yaml:"virtual_clusters"`
+	// Listeners are the sockets Strait accepts client connections on.
+	Listeners []Listener `yaml:"listeners"`
+}
+
+// Admin configures the admin HTTP server.
+type Admin struct {
+	// Address is the host:port the admin HTTP server listens on. Empty
+	// disables it. Default 127.0.0.1:8080.
+	Address string `yaml:"address"`
+}
+
+// Observability configures logs.
+type Observability struct {
+	// LogLevel is debug, info, warn or error. Default info.
+	LogLevel string `yaml:"log_level"`
+	// LogFormat is logfmt or json. Default logfmt.
+	LogFormat string `yaml:"log_format"`
+}
+
+// Runtime configures process-wide behaviour.
+type Runtime struct {
+	// DrainDuration is how long in-flight requests may finish on shutdown
+	// after listeners stop accepting. Default 5s.
+	DrainDuration Duration `yaml:"drain_duration"`
+	// ShutdownTimeout bounds the whole shutdown. Default 10s.
+	ShutdownTimeout Duration `yaml:"shutdown_timeout"`
+	// MaxFrameBytes caps the size of one Kafka frame from a client or a
+	// backend; larger frames close the connection. Default 104857600 (100 MiB).
+	MaxFrameBytes int64 `yaml:"max_frame_bytes"`
+}
+
+// BackendCluster is a real Kafka cluster.
+type BackendCluster struct {
+	// Name identifies the cluster; virtual clusters refer to it.
+	Name string `yaml:"name"`
+	// BootstrapServers are host:port seeds for the cluster's metadata.
+	BootstrapServers []string `yaml:"bootstrap_servers"`
+	// MetadataUpdateInterval is how often broker metadata is refreshed.
+	// Default 60s.
+	MetadataUpdateInterval Duration `yaml:"metadata_update_interval"`
+	// TLS configures TLS to the cluster's brokers.
+	TLS BackendTLS `yaml:"tls"`
+	// Authentication is how Strait authenticates to the cluster.
+	Authentication BackendAuth `yaml:"authentication"`
+	// InsecureAllowAnonymousVirtualClusterAuth allows a virtual cluster with
+	// anonymous client authentication in front of an authenticated backend.
+	InsecureAllowAnonymousVirtualClusterAuth bool `yaml:"insecure_allow_anonymous_virtual_cluster_auth"`
+}
+
+// BackendTLS configures TLS from Strait to a backend cluster.
+type BackendTLS struct {
+	// Enabled turns TLS on.
+	Enabled bool `yaml:"enabled"`
+	// CABundle is a PEM bundle of CAs to verify brokers with; empty uses the
+	// system roots.
+	CABundle string `yaml:"ca_bundle"`
+	// InsecureSkipVerify disables verification of broker certificates.
+	InsecureSkipVerify bool `yaml:"insecure_skip_verify"`
+	// TLSVersions lists the allowed versions: tls12, tls13. Default both.
+	TLSVersions []string `yaml:"tls_versions"`
+	// ClientIdentity is a PEM certificate and key for mutual TLS.
+	ClientIdentity *CertKey `yaml:"client_identity"`
+}
+
+// CertKey is a PEM certificate chain and its private key.
+type CertKey struct {
+	// Certificate is the PEM certificate chain.
+	Certificate string `yaml:"certificate"`
+	// Key is the PEM private key.
+	Key string `yaml:"key"`
+}
+
+// BackendAuth is how Strait authenticates to a backend cluster.
+type BackendAuth struct {
+	// Type is anonymous, sasl_plain, sasl_scram or sasl_oauthbearer.
+	// Default anonymous.
+	Type string `yaml:"type"`
+	// Username for sasl_plain and sasl_scram.
+	Username string `yaml:"username"`
+	// Password for sasl_plain and sasl_scram.
+	Password string `yaml:"password"`
+	// Algorithm for sasl_scram: sha256 or sha512.
+	Algorithm string `yaml:"algorithm"`
+}
+
+// VirtualCluster is a view of one backend cluster.
+type VirtualCluster struct {
+	// Name identifies the virtual cluster; listeners refer to it.
+	Name string `yaml:"name"`
+	// Destination is the name of the backend cluster.
+	Destination string `yaml:"destination"`
+	// DNSLabel is an RFC 1035 label used by SNI routing. Default: Name.
+	DNSLabel string `yaml:"dns_label"`
+	// ACLMode is passthrough (the backend decides) or enforce_on_gateway.
+	// Default passthrough.
+	ACLMode string `yaml:"acl_mode"`
+	// Authentication lists how clients may authenticate, in order.
+	// Default [{type: anonymous}].
+	Authentication []ClientAuth `yaml:"authentication"`
+}
+
+// ClientAuth is one way clients authenticate to a virtual cluster.
+type ClientAuth struct {
+	// Type is anonymous.
+	Type string `yaml:"type"`
+}
+
+// Listener is a set of sockets accepting client connections.
+type Listener struct {
+	// Name identifies the listener in logs and metrics.
+	Name string `yaml:"name"`
+	// Addresses are the IPs or host names to bind. Default ["127.0.0.1"].
+	Addresses []string `yaml:"addresses"`
+	// Ports are port numbers or "a-b" ranges.
+	Ports []PortRange `yaml:"ports"`
+	// Policies apply to connections in order.
+	Policies []ListenerPolicy `yaml:"policies"`
+}
+
+// ListenerPolicy is one typed listener policy.
+type ListenerPolicy struct {
+	// Type is forward_to_virtual_cluster.
+	Type string `yaml:"type"`
+	// Forward is the policy's config when Type is forward_to_virtual_cluster;
+	// it is decoded from the "config" key according to Type.
+	Forward *ForwardConfig `yaml:"-"`
+}
+
+// ForwardConfig configures forward_to_virtual_cluster.
+type ForwardConfig struct {
+	// Type is port_mapping.
+	Type string `yaml:"type"`
+	// Destination is the virtual cluster's name.
+	Destination string `yaml:"destination"`
+	// AdvertisedHost is the host name clients are told to connect to.
+	// Default: the listener's first address.
+	AdvertisedHost string `yaml:"advertised_host"`
+	// BootstrapPort is at_start (the first port is bootstrap) or none.
+	// Default at_start.
+	BootstrapPort string `yaml:"bootstrap_port"`
+	// MinBrokerID is the backend broker id served on the first broker port.
+	MinBrokerID int32 `yaml:"min_broker_id"`
+}
+
+// PortRange is an inclusive range of ports; a single port has First == Last.
+type PortRange struct {
+	First, Last int
+}
+
+// Duration is a time.Duration written as a Go duration string ("30s").
+type Duration time.Duration

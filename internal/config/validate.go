@@ -1,0 +1,516 @@
+// This file holds the validation of a decoded Config with its defaults
+// filled in: enums, names and references, addresses, ports and TLS
+// material.
+
+package config
+
+import (
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"net"
+	"strconv"
+	"strings"
+)
+
+// Limits on runtime.max_frame_bytes.
+const (
+	minFrameBytes = 1 << 10
+	maxFrameBytes = 1 << 30
+)
+
+// Backend authentication types and SCRAM algorithms.
+const (
+	backendAuthPlain       = "sasl_plain"
+	backendAuthSCRAM       = "sasl_scram"
+	backendAuthOAuthBearer = "sasl_oauthbearer"
+	scramSHA256            = "sha256"
+	scramSHA512            = "sha512"
+	aclEnforceOnGateway    = "enforce_on_gateway"
+)
+
+func (d *decoder) validate(c *Config) {
+	if c.Admin.Address != "" {
+		if err := checkHostPort(c.Admin.Address, true); err != nil {
+			d.report("admin.address", "%v", err)
+		}
+	}
+	switch c.Observability.LogLevel {
+	case "debug", "info", "warn", "error":
+	default:
+		d.report("observability.log_level", "unknown log level %q (expected debug, info, warn or error)", c.Observability.LogLevel)
+	}
+	switch c.Observability.LogFormat {
+	case "logfmt", "json":
+	default:
+		d.report("observability.log_format", "unknown log format %q (expected logfmt or json)", c.Observability.LogFormat)
+	}
+	d.nonNegative("runtime.drain_duration", c.Runtime.DrainDuration)
+	d.nonNegative("runtime.shutdown_timeout", c.Runtime.ShutdownTimeout)
+	if n := c.Runtime.MaxFrameBytes; n < minFrameBytes || n > maxFrameBytes {
+		d.report("runtime.max_frame_bytes", "must be between %d (1 KiB) and %d (1 GiB), got %d", minFrameBytes, maxFrameBytes, n)
+	}
+
+	backends := map[string]int{}
+	for i := range c.BackendClusters {
+		d.validateBackend(&c.BackendClusters[i], i, backends)
+	}
+	vcs, labels := map[string]int{}, map[string]int{}
+	for i := range c.VirtualClusters {
+		d.validateVirtualCluster(c, i, vcs, labels)
+	}
+	if len(c.Listeners) == 0 {
+		d.report("listeners", "at least one listener is required")
+	}
+	listeners := map[string]int{}
+	for i := range c.Listeners {
+		d.validateListener(c, i, listeners)
+	}
+}
+
+// namesKnown reports whether the names of the n entities in the list at
+// path all decoded; if not, a reference to an unknown name may well be to
+// the entity that did not decode, and is not reported.
+func (d *decoder) namesKnown(path string, n int) bool {
+	if d.hushed[path] {
+		return false
+	}
+	for i := range n {
+		if p := indexPath(path, i); d.hushed[p] || d.hushed[p+".name"] {
+			return false
+		}
+	}
+	return true
+}
+
+func (d *decoder) nonNegative(path string, v Duration) {
+	if v < 0 {
+		d.report(path, "must not be negative, got %s", v)
+	}
+}
+
+// checkName reports a missing or duplicate name of the entity at path, the
+// i-th of its kind; seen maps the names so far to their index.
+func (d *decoder) checkName(path, kind, name string, i int, seen map[string]int) bool {
+	if name == "" {
+		d.report(path+".name", "required")
+		return false
+	}
+	if j, dup := seen[name]; dup {
+		d.report(path+".name", "duplicate %s name %q (also %s)", kind, name, indexPath(parentPath(path), j))
+		return false
+	}
+	seen[name] = i
+	return true
+}
+
+func (d *decoder) validateBackend(b *BackendCluster, i int, seen map[string]int) {
+	p := indexPath("backend_clusters", i)
+	d.checkName(p, "backend cluster", b.Name, i, seen)
+	if len(b.BootstrapServers) == 0 {
+		d.report(p+".bootstrap_servers", "at least one bootstrap server is required")
+	}
+	for j, s := range b.BootstrapServers {
+		if err := checkHostPort(s, false); err != nil {
+			d.report(indexPath(p+".bootstrap_servers", j), "%v", err)
+		}
+	}
+	if b.MetadataUpdateInterval <= 0 {
+		d.report(p+".metadata_update_interval", "must be greater than 0, got %s", b.MetadataUpdateInterval)
+	}
+	d.validateBackendTLS(&b.TLS, p+".tls")
+	d.validateBackendAuth(&b.Authentication, p+".authentication")
+}
+
+func (d *decoder) validateBackendTLS(t *BackendTLS, p string) {
+	if len(t.TLSVersions) == 0 && d.set[p+".tls_versions"] {
+		d.report(p+".tls_versions", "at least one TLS version is required (tls12, tls13)")
+	}
+	seen := map[string]bool{}
+	for j, v := range t.TLSVersions {
+		vp := indexPath(p+".tls_versions", j)
+		switch {
+		case v != tls12 && v != tls13:
+			d.report(vp, "unknown TLS version %q (expected tls12 or tls13)", v)
+		case seen[v]:
+			d.report(vp, "duplicate TLS version %q", v)
+		}
+		seen[v] = true
+	}
+	if t.CABundle != "" {
+		if err := checkCABundle(t.CABundle); err != nil {
+			d.report(p+".ca_bundle", "%v", err)
+		}
+	}
+	if ci := t.ClientIdentity; ci != nil {
+		cp := p + ".client_identity"
+		if ci.Certificate == "" {
+			d.report(cp+".certificate", "required")
+		}
+		if ci.Key == "" {
+			d.report(cp+".key", "required")
+		}
+		if ci.Certificate != "" && ci.Key != "" {
+			if _, err := tls.X509KeyPair([]byte(ci.Certificate), []byte(ci.Key)); err != nil {
+				d.report(cp, "invalid certificate or key: %v", err)
+			}
+		}
+	}
+}
+
+// checkCABundle checks that s is PEM holding at least one certificate and
+// nothing but certificates.
+func checkCABundle(s string) error {
+	rest := []byte(s)
+	n := 0
+	for {
+		var block *pem.Block
+		block, rest = pem.Decode(rest)
+		if block == nil {
+			break
+		}
+		n++
+		if block.Type != "CERTIFICATE" {
+			return fmt.Errorf("PEM block %d is a %q, not a CERTIFICATE", n, block.Type)
+		}
+		if _, err := x509.ParseCertificate(block.Bytes); err != nil {
+			return fmt.Errorf("certificate %d: %v", n, err)
+		}
+	}
+	if n == 0 {
+		return errors.New("no PEM certificate found")
+	}
+	return nil
+}
+
+func (d *decoder) validateBackendAuth(a *BackendAuth, p string) {
+	required := func(field, value string) {
+		if value == "" {
+			d.report(p+"."+field, "required for %s", a.Type)
+		}
+	}
+	unused := func(field, value, usedWith string) {
+		if value != "" {
+			d.report(p+"."+field, "only used with %s", usedWith)
+		}
+	}
+	switch a.Type {
+	case backendAuthAnonymous:
+		unused("username", a.Username, "sasl_plain and sasl_scram")
+		unused("password", a.Password, "sasl_plain and sasl_scram")
+		unused("algorithm", a.Algorithm, "sasl_scram")
+	case backendAuthPlain:
+		required("username", a.Username)
+		required("password", a.Password)
+		unused("algorithm", a.Algorithm, "sasl_scram")
+	case backendAuthSCRAM:
+		switch a.Algorithm {
+		case scramSHA256, scramSHA512:
+		case "":
+			d.report(p+".algorithm", "required for sasl_scram (sha256 or sha512)")
+		default:
+			d.report(p+".algorithm", "unknown SCRAM algorithm %q (expected sha256 or sha512)", a.Algorithm)
+		}
+		required("username", a.Username)
+		required("password", a.Password)
+	case backendAuthOAuthBearer:
+		d.report(p+".type", "sasl_oauthbearer is not supported yet")
+	default:
+		d.report(p+".type", "unknown backend authentication type %q (expected anonymous, sasl_plain, sasl_scram or sasl_oauthbearer)", a.Type)
+	}
+}
+
+func (d *decoder) validateVirtualCluster(c *Config, i int, names, labels map[string]int) {
+	v := &c.VirtualClusters[i]
+	p := indexPath("virtual_clusters", i)
+	nameOK := d.checkName(p, "virtual cluster", v.Name, i, names)
+	backend := c.Backend(v.Destination)
+	switch {
+	case v.Destination == "":
+		d.report(p+".destination", "required")
+	case backend == nil && d.namesKnown("backend_clusters", len(c.BackendClusters)):
+		d.report(p+".destination", "unknown backend cluster %q", v.Destination)
+	}
+
+	lp := p + ".dns_label"
+	fromName := d.defaulted[lp]
+	switch reason := dnsLabelProblem(v.DNSLabel); {
+	case v.DNSLabel == "":
+		// Only when the name is missing too, which is reported.
+	case reason != "" && fromName:
+		d.report(lp, "name %q is not a valid DNS label (%s); set dns_label", v.DNSLabel, reason)
+	case reason != "":
+		d.report(lp, "invalid DNS label %q: %s", v.DNSLabel, reason)
+	case fromName && !nameOK:
+		// A duplicate name, reported; its label would only repeat it.
+	default:
+		if j, dup := labels[v.DNSLabel]; dup {
+			d.report(lp, "duplicate dns_label %q (also virtual_clusters[%d])", v.DNSLabel, j)
+		} else {
+			labels[v.DNSLabel] = i
+		}
+	}
+
+	switch v.ACLMode {
+	case aclPassthrough:
+	case aclEnforceOnGateway:
+		d.report(p+".acl_mode", "enforce_on_gateway is not supported yet")
+	default:
+		d.report(p+".acl_mode", "unknown ACL mode %q (expected passthrough or enforce_on_gateway)", v.ACLMode)
+	}
+
+	if len(v.Authentication) == 0 {
+		d.report(p+".authentication", "at least one authentication method is required")
+	}
+	for j, a := range v.Authentication {
+		ap := indexPath(p+".authentication", j) + ".type"
+		switch a.Type {
+		case "":
+			d.report(ap, "required (supported: anonymous)")
+		case clientAuthAnonymous:
+			if backend != nil && backend.Authentication.Type != backendAuthAnonymous && !backend.InsecureAllowAnonymousVirtualClusterAuth {
+				d.report(ap, "anonymous clients would reach backend cluster %q, which Strait authenticates to with %s; set insecure_allow_anonymous_virtual_cluster_auth on the backend cluster to allow this",
+					backend.Name, backend.Authentication.Type)
+			}
+		default:
+			d.report(ap, "unsupported client authentication type %q (supported: anonymous)", a.Type)
+		}
+	}
+}
+
+// dnsLabelProblem says why s is not an RFC 1035 label, or returns "".
+func dnsLabelProblem(s string) string {
+	switch {
+	case s == "":
+		return "empty"
+	case len(s) > 63:
+		return "longer than 63 characters"
+	case s[0] < 'a' || s[0] > 'z':
+		return "must start with a lowercase letter"
+	}
+	for _, r := range s {
+		if (r < 'a' || r > 'z') && (r < '0' || r > '9') && r != '-' {
+			return fmt.Sprintf("invalid character %q (allowed: lowercase letters, digits and hyphens)", r)
+		}
+	}
+	if strings.HasSuffix(s, "-") {
+		return "must not end with a hyphen"
+	}
+	return ""
+}
+
+func (d *decoder) validateListener(c *Config, i int, names map[string]int) {
+	l := &c.Listeners[i]
+	p := indexPath("listeners", i)
+	d.checkName(p, "listener", l.Name, i, names)
+
+	if len(l.Addresses) == 0 {
+		d.report(p+".addresses", "at least one address is required")
+	}
+	for j, a := range l.Addresses {
+		ap := indexPath(p+".addresses", j)
+		if !validHost(a) {
+			d.report(ap, "invalid address %q (expected an IP address or host name)", a)
+			continue
+		}
+		for k := range j {
+			switch b := l.Addresses[k]; {
+			case sameAddress(a, b):
+				d.report(ap, "duplicate address %q (also addresses[%d])", a, k)
+			case addressesOverlap(a, b):
+				d.report(ap, "%q overlaps %q (addresses[%d]): a wildcard address covers every address", a, b, k)
+			default:
+				continue
+			}
+			break
+		}
+	}
+
+	if len(l.Ports) == 0 {
+		d.report(p+".ports", "at least one port is required")
+	}
+	for j, r := range l.Ports {
+		if r.First == 0 {
+			continue // not decoded, reported
+		}
+		for k, o := range l.Ports[:j] {
+			if o.First != 0 && r.overlaps(o) {
+				d.report(indexPath(p+".ports", j), "%s overlaps %s (ports[%d])", r, o, k)
+				break
+			}
+		}
+	}
+	for k := range i {
+		d.checkPortsAcross(l, p, &c.Listeners[k], k)
+	}
+
+	d.validatePolicies(c, l, p)
+}
+
+// checkPortsAcross reports the ports of listener l, at path p, that listener
+// o, the k-th, also binds on an overlapping address.
+func (d *decoder) checkPortsAcross(l *Listener, p string, o *Listener, k int) {
+	var a, b string
+	found := false
+	for _, x := range l.Addresses {
+		for _, y := range o.Addresses {
+			if addressesOverlap(x, y) {
+				a, b, found = x, y, true
+				break
+			}
+		}
+		if found {
+			break
+		}
+	}
+	if !found {
+		return
+	}
+	on := "address " + a
+	if !sameAddress(a, b) {
+		on = "addresses " + a + " and " + b
+	}
+	for j, r := range l.Ports {
+		if r.First == 0 {
+			continue
+		}
+		for m, or := range o.Ports {
+			if or.First != 0 && r.overlaps(or) {
+				d.report(indexPath(p+".ports", j), "%s overlaps %s of listener %q (listeners[%d].ports[%d]) on %s", r, or, o.Name, k, m, on)
+				break
+			}
+		}
+	}
+}
+
+func (d *decoder) validatePolicies(c *Config, l *Listener, p string) {
+	forward := -1
+	for j, pol := range l.Policies {
+		pp := indexPath(p+".policies", j)
+		switch {
+		case pol.Type == "":
+			d.report(pp+".type", "required (supported: %s)", policyForward)
+		case pol.Type != policyForward:
+			// Reported while decoding.
+		case forward >= 0:
+			d.report(pp+".type", "only one %s policy is allowed per listener (the first is policies[%d])", policyForward, forward)
+		case pol.Forward == nil:
+			forward = j
+			d.report(pp+".config", "required")
+		default:
+			forward = j
+			d.validateForward(c, l, pol.Forward, pp+".config")
+		}
+	}
+	if forward < 0 {
+		d.report(p+".policies", "a %s policy is required", policyForward)
+	}
+}
+
+func (d *decoder) validateForward(c *Config, l *Listener, f *ForwardConfig, p string) {
+	switch f.Type {
+	case forwardPortMapping:
+	case "":
+		d.report(p+".type", "required (supported: %s)", forwardPortMapping)
+	default:
+		return // reported while decoding
+	}
+	switch {
+	case f.Destination == "":
+		d.report(p+".destination", "required")
+	case c.VirtualCluster(f.Destination) == nil && d.namesKnown("virtual_clusters", len(c.VirtualClusters)):
+		d.report(p+".destination", "unknown virtual cluster %q", f.Destination)
+	}
+	if f.AdvertisedHost != "" && !d.defaulted[p+".advertised_host"] && !validHost(f.AdvertisedHost) {
+		d.report(p+".advertised_host", "invalid host %q (expected an IP address or host name)", f.AdvertisedHost)
+	}
+	switch f.BootstrapPort {
+	case bootstrapAtStart:
+		n, known := 0, true
+		for _, r := range l.Ports {
+			known = known && r.First != 0
+			n += r.Len()
+		}
+		if known && len(l.Ports) > 0 && n < 2 {
+			d.report(p+".bootstrap_port", "at_start needs at least 2 ports (the bootstrap port and a broker port); the listener has %d", n)
+		}
+	case bootstrapNone:
+	default:
+		d.report(p+".bootstrap_port", "unknown bootstrap port mode %q (expected at_start or none)", f.BootstrapPort)
+	}
+	if f.MinBrokerID < 0 {
+		d.report(p+".min_broker_id", "must not be negative, got %d", f.MinBrokerID)
+	}
+}
+
+// checkHostPort checks a host:port address. An address to listen on may
+// leave the host empty (every interface) and use port 0 (any free port).
+func checkHostPort(s string, listen bool) error {
+	host, port, err := net.SplitHostPort(s)
+	if err != nil {
+		return fmt.Errorf("invalid address %q (expected host:port)", s)
+	}
+	switch {
+	case host == "" && !listen:
+		return fmt.Errorf("invalid address %q: missing host", s)
+	case host != "" && !validHost(host):
+		return fmt.Errorf("invalid address %q: %q is not an IP address or host name", s, host)
+	}
+	n, err := strconv.Atoi(port)
+	if err != nil || port[0] == '+' || port[0] == '-' {
+		return fmt.Errorf("invalid address %q: invalid port %q", s, port)
+	}
+	lowest := 1
+	if listen {
+		lowest = 0
+	}
+	if n < lowest || n > 65535 {
+		return fmt.Errorf("invalid address %q: port %d out of range %d-65535", s, n, lowest)
+	}
+	return nil
+}
+
+// validHost reports whether s is an IP address or a host name. Host names
+// may hold underscores, common in container networks.
+func validHost(s string) bool {
+	if net.ParseIP(s) != nil {
+		return true
+	}
+	s = strings.TrimSuffix(s, ".")
+	if s == "" || len(s) > 253 {
+		return false
+	}
+	for label := range strings.SplitSeq(s, ".") {
+		if label == "" || len(label) > 63 || label[0] == '-' || label[len(label)-1] == '-' {
+			return false
+		}
+		for _, r := range label {
+			if (r < 'a' || r > 'z') && (r < 'A' || r > 'Z') && (r < '0' || r > '9') && r != '-' && r != '_' {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+func sameAddress(a, b string) bool {
+	ia, ib := net.ParseIP(a), net.ParseIP(b)
+	if ia != nil && ib != nil {
+		return ia.Equal(ib)
+	}
+	return strings.EqualFold(a, b)
+}
+
+// addressesOverlap reports whether listening on a and on b would clash: the
+// same address, or either a wildcard (0.0.0.0, ::), which covers every
+// address.
+func addressesOverlap(a, b string) bool {
+	for _, s := range []string{a, b} {
+		if ip := net.ParseIP(s); ip != nil && ip.IsUnspecified() {
+			return true
+		}
+	}
+	return sameAddress(a, b)
+}

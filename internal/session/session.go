@@ -1,0 +1,392 @@
+// Package session serves one client connection: it reads the client's
+// frames, forwards them to the backend broker the connection is bound to,
+// and writes the backend's responses back in request order, rewriting the
+// few that name brokers. Frame bodies that need no rewrite are not copied
+// through user space on TCP: they are spliced from socket to socket.
+package session
+
+import (
+	"bufio"
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"sync/atomic"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/strait-gw/strait/internal/protocol"
+)
+
+// bufSize is the read buffer per direction. Frames up to this size are
+// read with one system call and written with one; the rest of a larger
+// frame is spliced.
+const bufSize = 64 << 10
+
+// maxInflight bounds pipelined requests per connection.
+const maxInflight = 512
+
+// Observer receives a session's events. Implementations must be cheap and
+// safe for concurrent use; a nil Observer is replaced by a no-op.
+type Observer interface {
+	ConnOpened()
+	ConnClosed()
+	// Request is called for each request read, Response for each response
+	// written, with the time since the request was read.
+	Request(key int16, bytes int)
+	Response(key int16, bytes int, d time.Duration)
+	// Error counts a request that failed in the gateway.
+	Error(key int16)
+}
+
+// Config is what a session needs. It is shared by all sessions of a
+// listener port and must not be modified while they run.
+type Config struct {
+	Log *slog.Logger
+	// MaxFrame caps frames in both directions.
+	MaxFrame int32
+	// Drain is how long in-flight requests may finish when the session's
+	// context ends or the client closes its side.
+	Drain time.Duration
+	// Bootstrap tells whether the client came through the bootstrap port.
+	Bootstrap bool
+	// Dial connects to the backend broker this session is bound to.
+	Dial func(ctx context.Context) (net.Conn, error)
+	// Advertiser maps broker ids in responses to gateway addresses.
+	Advertiser protocol.Advertiser
+	Observer   Observer
+}
+
+// inflight is a request awaiting its response.
+type inflight struct {
+	key, version int16
+	corr         int32
+	start        time.Time
+	// local is a whole response frame made by the gateway; no backend
+	// response is read for it.
+	local []byte
+}
+
+type session struct {
+	cfg      *Config
+	log      *slog.Logger
+	obs      Observer
+	client   net.Conn
+	backend  net.Conn
+	cr, br   *bufio.Reader
+	fifo     chan inflight
+	respDone chan struct{}
+	draining atomic.Bool
+	scratch  []byte
+}
+
+// errDrained ends the request loop when the session drains.
+var errDrained = errors.New("draining")
+
+// Serve runs one client connection until it ends. When ctx ends, the
+// session stops reading requests, lets in-flight ones finish for
+// cfg.Drain, and closes. Serve closes client.
+func Serve(ctx context.Context, client net.Conn, cfg *Config) {
+	obs := cfg.Observer
+	if obs == nil {
+		obs = nopObserver{}
+	}
+	log := cfg.Log.With("client", client.RemoteAddr().String())
+	obs.ConnOpened()
+	defer obs.ConnClosed()
+	defer client.Close()
+
+	dctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	backend, err := cfg.Dial(dctx)
+	cancel()
+	if err != nil {
+		log.Warn("closing client: backend unreachable", "err", err)
+		return
+	}
+	defer backend.Close()
+	if tc, ok := client.(*net.TCPConn); ok {
+		_ = tc.SetNoDelay(true)
+	}
+
+	s := &session{
+		cfg: cfg, log: log, obs: obs, client: client, backend: backend,
+		cr:       bufio.NewReaderSize(client, bufSize),
+		br:       bufio.NewReaderSize(backend, bufSize),
+		fifo:     make(chan inflight, maxInflight),
+		respDone: make(chan struct{}),
+	}
+	go func() {
+		defer close(s.respDone)
+		if err := s.responses(); err != nil && !s.draining.Load() {
+			s.logEnd("response", err)
+		}
+		// Unblock the request loop if it is still reading.
+		client.Close()
+		backend.Close()
+	}()
+	stop := context.AfterFunc(ctx, s.drain)
+	defer stop()
+
+	err = s.requests()
+	close(s.fifo)
+	switch {
+	case errors.Is(err, errDrained), errors.Is(err, io.EOF), errors.Is(err, os.ErrDeadlineExceeded) && s.draining.Load():
+		// Clean end: let in-flight responses finish.
+		s.drain()
+	case err != nil:
+		s.logEnd("request", err)
+		client.Close()
+		backend.Close()
+	}
+	<-s.respDone
+}
+
+// drain stops reading requests and bounds the wait for responses.
+func (s *session) drain() {
+	if s.draining.Swap(true) {
+		return
+	}
+	end := time.Now().Add(s.cfg.Drain)
+	_ = s.client.SetReadDeadline(time.Now())
+	_ = s.client.SetWriteDeadline(end)
+	_ = s.backend.SetDeadline(end)
+}
+
+func (s *session) logEnd(dir string, err error) {
+	if errors.Is(err, net.ErrClosed) || errors.Is(err, io.EOF) {
+		s.log.Debug("connection closed", "side", dir, "err", err)
+		return
+	}
+	s.log.Debug("closing connection", "side", dir, "err", err)
+}
+
+// peekFrame returns the start of the next frame, size prefix included: the
+// whole frame if it fits in the buffer, else as much as the buffer holds.
+// The bytes stay valid until the reader is used again.
+func peekFrame(r *bufio.Reader, maxFrame int32) (p []byte, size int, err error) {
+	p, err = r.Peek(4)
+	if err != nil {
+		return nil, 0, err
+	}
+	n := int32(binary.BigEndian.Uint32(p))
+	if n < 0 || n > maxFrame {
+		return nil, 0, fmt.Errorf("%w: frame of %d bytes exceeds the limit of %d", protocol.ErrMalformed, n, maxFrame)
+	}
+	size = 4 + int(n)
+	p, err = r.Peek(min(size, r.Size()))
+	if err != nil {
+		if errors.Is(err, io.EOF) {
+			err = io.ErrUnexpectedEOF
+		}
+		return nil, 0, err
+	}
+	return p, size, nil
+}
+
+// readFrame returns a whole frame of size bytes whose start p is buffered
+// in r, copying it into s.scratch when it is larger than the buffer.
+func (s *session) readFrame(r *bufio.Reader, conn net.Conn, p []byte, size int) ([]byte, error) {
+	if len(p) == size {
+		return p, nil
+	}
+	buf := make([]byte, size)
+	n := copy(buf, p)
+	if _, err := r.Discard(n); err != nil {
+		return nil, err
+	}
+	if _, err := io.ReadFull(r, buf[n:]); err != nil {
+		return nil, err
+	}
+	return buf, nil
+}
+
+// forward writes the frame whose first len(p) bytes are buffered in r and
+// moves the rest from src to dst by splicing.
+func forward(dst io.Writer, r *bufio.Reader, src net.Conn, p []byte, size int) error {
+	if _, err := dst.Write(p); err != nil {
+		return err
+	}
+	if _, err := r.Discard(len(p)); err != nil {
+		return err
+	}
+	if rest := int64(size - len(p)); rest > 0 {
+		if _, err := io.CopyN(dst, src, rest); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// requests reads client frames and forwards them until an error.
+func (s *session) requests() error {
+	for {
+		if s.draining.Load() {
+			return errDrained
+		}
+		p, size, err := peekFrame(s.cr, s.cfg.MaxFrame)
+		if err != nil {
+			return err
+		}
+		h, err := protocol.ParseRequestHeader(p[4:])
+		if err != nil {
+			if len(p) < size && errors.Is(err, protocol.ErrShortHeader) {
+				err = fmt.Errorf("%w: request header longer than %d bytes", protocol.ErrMalformed, len(p))
+			}
+			if h.Key >= 0 && h.Key < protocol.MaxKey {
+				s.obs.Error(h.Key)
+			}
+			return err
+		}
+		s.obs.Request(h.Key, size)
+		e := inflight{key: h.Key, version: h.Version, corr: h.CorrelationID, start: time.Now()}
+		respond := true
+		switch h.Key {
+		case 0: // Produce: acks=0 has no response.
+			acks, err := protocol.ProduceAcks(p[4+h.Len:], h.Version)
+			if err != nil {
+				return err
+			}
+			respond = acks != 0
+		case 18: // ApiVersions
+			if h.Version > protocol.MaxVersion(18) {
+				e.local = s.localResponse(h, protocol.UnsupportedAPIVersions(nil))
+				if _, err := s.cr.Discard(size); err != nil {
+					return err
+				}
+				if err := s.push(e); err != nil {
+					return err
+				}
+				continue
+			}
+			frame, err := s.readFrame(s.cr, s.client, p, size)
+			if err != nil {
+				return err
+			}
+			body, changed, err := protocol.RewriteAPIVersionsRequest(nil, h.Version, frame[4+h.Len:], s.cfg.Bootstrap)
+			if err != nil {
+				return err
+			}
+			if changed {
+				frame = withSize(append(append([]byte(nil), frame[:4+h.Len]...), body...))
+			}
+			if err := s.push(e); err != nil {
+				return err
+			}
+			if _, err := s.backend.Write(frame); err != nil {
+				return err
+			}
+			if len(p) == size {
+				if _, err := s.cr.Discard(size); err != nil {
+					return err
+				}
+			}
+			continue
+		}
+		if respond {
+			if err := s.push(e); err != nil {
+				return err
+			}
+		}
+		if err := forward(s.backend, s.cr, s.client, p, size); err != nil {
+			return err
+		}
+	}
+}
+
+func (s *session) push(e inflight) error {
+	select {
+	case s.fifo <- e:
+		return nil
+	case <-s.respDone:
+		return net.ErrClosed
+	}
+}
+
+// localResponse frames a response body the gateway makes itself.
+func (s *session) localResponse(h protocol.RequestHeader, body []byte) []byte {
+	frame := make([]byte, 4, 9+len(body))
+	frame = protocol.AppendResponseHeader(frame, h.Key, h.Version, h.CorrelationID)
+	return withSize(append(frame, body...))
+}
+
+// withSize fills in the size prefix of frame.
+func withSize(frame []byte) []byte {
+	binary.BigEndian.PutUint32(frame, uint32(len(frame)-4))
+	return frame
+}
+
+// responses writes a response for each in-flight request, in order.
+func (s *session) responses() error {
+	for e := range s.fifo {
+		if e.local != nil {
+			if _, err := s.client.Write(e.local); err != nil {
+				return err
+			}
+			s.obs.Response(e.key, len(e.local), time.Since(e.start))
+			continue
+		}
+		p, size, err := peekFrame(s.br, s.cfg.MaxFrame)
+		if err != nil {
+			s.obs.Error(e.key)
+			return fmt.Errorf("reading %s response: %w", kmsg.NameForKey(e.key), err)
+		}
+		if len(p) < 8 {
+			return fmt.Errorf("%w: response of %d bytes", protocol.ErrMalformed, size)
+		}
+		if corr := int32(binary.BigEndian.Uint32(p[4:])); corr != e.corr {
+			return fmt.Errorf("%w: backend answered correlation id %d, expected %d", protocol.ErrMalformed, corr, e.corr)
+		}
+		if protocol.RewritesResponse(e.key, e.version) {
+			err = s.rewrite(e, p, size)
+		} else {
+			err = forward(s.client, s.br, s.backend, p, size)
+		}
+		if err != nil {
+			s.obs.Error(e.key)
+			return err
+		}
+		s.obs.Response(e.key, size, time.Since(e.start))
+	}
+	return nil
+}
+
+// rewrite decodes a response that names brokers and writes it rewritten.
+func (s *session) rewrite(e inflight, p []byte, size int) error {
+	frame, err := s.readFrame(s.br, s.backend, p, size)
+	if err != nil {
+		return err
+	}
+	hl, err := protocol.ResponseHeaderLen(frame[4:], e.key, e.version)
+	if err != nil {
+		return err
+	}
+	out := append(s.scratch[:0], frame[:4+hl]...)
+	out, changed, err := protocol.RewriteResponse(out, e.key, e.version, frame[4+hl:], s.cfg.Advertiser)
+	if err != nil {
+		return err
+	}
+	if changed {
+		s.scratch = out
+		frame = withSize(out)
+	}
+	if _, err := s.client.Write(frame); err != nil {
+		return err
+	}
+	if len(p) == size {
+		_, err = s.br.Discard(size)
+	}
+	return err
+}
+
+type nopObserver struct{}
+
+func (nopObserver) ConnOpened()                        {}
+func (nopObserver) ConnClosed()                        {}
+func (nopObserver) Request(int16, int)                 {}
+func (nopObserver) Response(int16, int, time.Duration) {}
+func (nopObserver) Error(int16)                        {}

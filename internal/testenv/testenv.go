@@ -1,0 +1,185 @@
+// Package testenv starts what the integration tests and benchmarks need: an
+// embedded cluster or a real Kafka cluster named by the environment, and a
+// gateway in front of it on free loopback ports.
+package testenv
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"net"
+	"os"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kfake"
+
+	"github.com/strait-gw/strait/internal/config"
+	"github.com/strait-gw/strait/internal/devcluster"
+	"github.com/strait-gw/strait/internal/gateway"
+)
+
+// Kafka is a backend cluster for a test.
+type Kafka struct {
+	// Bootstrap lists the backend's bootstrap servers.
+	Bootstrap []string
+	// Fake is the embedded cluster, nil for a real one.
+	Fake *kfake.Cluster
+}
+
+// Embedded starts an embedded cluster of n brokers, closed when the test
+// ends.
+func Embedded(t testing.TB, n int, opts ...kfake.Opt) *Kafka {
+	t.Helper()
+	c, err := devcluster.Start(n, opts...)
+	if err != nil {
+		t.Fatalf("embedded cluster: %v", err)
+	}
+	t.Cleanup(c.Close)
+	return &Kafka{Bootstrap: c.ListenAddrs(), Fake: c}
+}
+
+// Real returns the real Kafka cluster named by STRAIT_KAFKA_BOOTSTRAP, or
+// nil when the variable is unset.
+func Real() *Kafka {
+	v := os.Getenv("STRAIT_KAFKA_BOOTSTRAP")
+	if v == "" {
+		return nil
+	}
+	return &Kafka{Bootstrap: strings.Split(v, ",")}
+}
+
+// Gateway is a running gateway in a test.
+type Gateway struct {
+	*gateway.Gateway
+	// Bootstrap is the address clients bootstrap from.
+	Bootstrap string
+	// FirstBrokerPort serves broker id 0 (min_broker_id).
+	FirstBrokerPort int
+	Config          *config.Config
+}
+
+// Options tunes StartGateway.
+type Options struct {
+	// BrokerPorts is how many broker ports to map; default 10.
+	BrokerPorts int
+	// MinBrokerID is the first broker id mapped.
+	MinBrokerID int32
+	// MaxFrameBytes sets runtime.max_frame_bytes when not zero.
+	MaxFrameBytes int64
+	// LogLevel defaults to warn; STRAIT_TEST_LOG=debug overrides it.
+	LogLevel string
+}
+
+// StartGateway serves a gateway in front of k on free loopback ports and
+// waits until it is ready. It stops when the test ends.
+func StartGateway(t testing.TB, k *Kafka, o Options) *Gateway {
+	t.Helper()
+	if o.MaxFrameBytes == 0 {
+		o.MaxFrameBytes = 100 << 20
+	}
+	if o.BrokerPorts == 0 {
+		o.BrokerPorts = 10
+	}
+	level := o.LogLevel
+	if level == "" {
+		level = "warn"
+	}
+	if v := os.Getenv("STRAIT_TEST_LOG"); v != "" {
+		level = v
+	}
+	base := FreePorts(t, o.BrokerPorts+1)
+	quoted := make([]string, len(k.Bootstrap))
+	for i, s := range k.Bootstrap {
+		quoted[i] = strconv.Quote(s)
+	}
+	text := fmt.Sprintf(`admin:
+  address: "127.0.0.1:0"
+observability:
+  log_level: %s
+runtime:
+  drain_duration: 2s
+  shutdown_timeout: 5s
+  max_frame_bytes: %d
+backend_clusters:
+  - name: kafka
+    bootstrap_servers: [%s]
+    metadata_update_interval: 1s
+virtual_clusters:
+  - name: vc
+    destination: kafka
+listeners:
+  - name: plain
+    addresses: ["127.0.0.1"]
+    ports: ["%d-%d"]
+    policies:
+      - type: forward_to_virtual_cluster
+        config:
+          type: port_mapping
+          destination: vc
+          advertised_host: 127.0.0.1
+          min_broker_id: %d
+`, level, o.MaxFrameBytes, strings.Join(quoted, ", "), base, base+o.BrokerPorts, o.MinBrokerID)
+	cfg, err := config.Parse([]byte(text), ".")
+	if err != nil {
+		t.Fatalf("gateway config: %v\n%s", err, text)
+	}
+	var lvl slog.Level
+	_ = lvl.UnmarshalText([]byte(level))
+	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: lvl}))
+	g, err := gateway.New(cfg, log)
+	if err != nil {
+		t.Fatalf("gateway: %v", err)
+	}
+	if err := g.Start(); err != nil {
+		t.Fatalf("gateway start: %v", err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		g.Stop(ctx)
+	})
+	WaitFor(t, 20*time.Second, "gateway ready", func() bool { ok, _ := g.Ready(); return ok })
+	return &Gateway{Gateway: g, Bootstrap: net.JoinHostPort("127.0.0.1", strconv.Itoa(base)), FirstBrokerPort: base + 1, Config: cfg}
+}
+
+// FreePorts finds n consecutive free loopback ports and returns the first.
+func FreePorts(t testing.TB, n int) int {
+	t.Helper()
+	for try := 0; try < 200; try++ {
+		base := 20000 + rand.IntN(30000)
+		ok := true
+		var ls []net.Listener
+		for p := base; p < base+n; p++ {
+			l, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(p)))
+			if err != nil {
+				ok = false
+				break
+			}
+			ls = append(ls, l)
+		}
+		for _, l := range ls {
+			l.Close()
+		}
+		if ok {
+			return base
+		}
+	}
+	t.Fatalf("no %d consecutive free ports", n)
+	return 0
+}
+
+// WaitFor polls cond until it holds or timeout passes.
+func WaitFor(t testing.TB, timeout time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out after %v waiting for %s", timeout, what)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}

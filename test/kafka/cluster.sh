@@ -1,0 +1,504 @@
+#!/usr/bin/env bash
+# Run a 3-node Apache Kafka KRaft cluster on loopback for integration tests.
+#
+#   cluster.sh start  VERSION [DIR]   format (first time), start, wait until ready
+#   cluster.sh stop   VERSION [DIR]   stop the nodes this harness started, then
+#                                     delete DIR (keep it with KEEP=1)
+#   cluster.sh status VERSION [DIR]   print whether each node is up (exit 1 if not all)
+#
+# DIR defaults to $STRAIT_KAFKA_DIR or /tmp/strait-kafka-VERSION. Every node is
+# a combined broker+controller (node ids 1, 2, 3) with these listeners, all on
+# 127.0.0.1 (B = STRAIT_KAFKA_PORT_BASE, 39092 for 4.x and 39192 for 3.x):
+#   PLAINTEXT      B+0..2    (inter-broker listener)
+#   SASL_PLAINTEXT B+10..12  PLAIN, SCRAM-SHA-256, SCRAM-SHA-512
+#                            users admin/admin-secret and alice/alice-secret
+#   SSL            B+20..22  ssl.client.auth=requested, CA in DIR/tls/ca.pem
+#   CONTROLLER     B+30..32
+#
+# Environment: STRAIT_KAFKA_PORT_BASE, STRAIT_KAFKA_DIR, STRAIT_KAFKA_CACHE,
+#   STRAIT_KAFKA_HEAP_OPTS (default "-Xmx512m -Xms256m"), STRAIT_KAFKA_JVM_OPTS,
+#   STRAIT_KAFKA_START_TIMEOUT (seconds, default 180),
+#   STRAIT_KAFKA_STOP_TIMEOUT (seconds, default 30), KEEP=1 (stop keeps DIR).
+set -euo pipefail
+
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+# shellcheck source=lib.sh
+source "$HERE/lib.sh"
+
+usage() {
+  sk_die "usage: cluster.sh start|stop|status VERSION [DIR]"
+}
+
+[[ $# -ge 2 && $# -le 3 ]] || usage
+CMD="$1"
+VERSION="$2"
+sk_check_version "$VERSION"
+MAJOR="$(sk_major "$VERSION")"
+WORK="${3:-$(sk_work_dir "$VERSION")}"
+mkdir -p "$(dirname "$WORK")"
+WORK="$(cd "$(dirname "$WORK")" && pwd)/$(basename "$WORK")"
+MARKER="$WORK/.strait-kafka"
+NODES=(1 2 3)
+PASS="$STRAIT_KAFKA_STORE_PASSWORD"
+TLS="$WORK/tls"
+
+tool() {
+  "$HERE/kafka-tool.sh" "$VERSION" "$@"
+}
+
+node_dir() {
+  echo "$WORK/node$1"
+}
+
+# PID recorded for node N, if that process is still the broker we started.
+live_pid() {
+  local pidfile pid
+  pidfile="$(node_dir "$1")/pid"
+  [[ -f "$pidfile" ]] || return 1
+  pid="$(cat "$pidfile")"
+  [[ "$pid" =~ ^[0-9]+$ ]] || return 1
+  [[ -r "/proc/$pid/cmdline" ]] || return 1
+  # Guard against PID reuse: the command line must name this node's config.
+  tr '\0' ' ' <"/proc/$pid/cmdline" | grep -qF "kafka.Kafka $(node_dir "$1")/server.properties" || return 1
+  echo "$pid"
+}
+
+port_open() {
+  (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
+}
+
+random_uuid() { # Kafka-style base64url UUID that does not start with '-'
+  local id
+  while :; do
+    id="$(head -c16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=\n')"
+    [[ "$id" != -* ]] && break
+  done
+  echo "$id"
+}
+
+log_tail() {
+  local n
+  for n in "${NODES[@]}"; do
+    for f in "$(node_dir "$n")/logs/server.log" "$(node_dir "$n")/stdout.log"; do
+      [[ -s "$f" ]] || continue
+      echo "----- $f (last 25 lines) -----" >&2
+      tail -n 25 "$f" >&2
+    done
+  done
+}
+
+gen_tls() {
+  [[ -f "$TLS/.complete" ]] && return 0
+  command -v openssl >/dev/null || sk_die "openssl not found"
+  rm -rf "$TLS"
+  mkdir -p "$TLS"
+  (
+    cd "$TLS"
+    openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -sha256 \
+      -subj "/CN=Strait Test CA" -keyout ca.key -out ca.pem \
+      -addext "basicConstraints=critical,CA:TRUE" \
+      -addext "keyUsage=critical,keyCertSign,cRLSign" 2>/dev/null
+    printf 'basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth,clientAuth\nsubjectAltName=DNS:localhost,IP:127.0.0.1\n' >broker.ext
+    printf 'basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=clientAuth\n' >client.ext
+    for who in broker client; do
+      local cn="localhost"
+      [[ "$who" == client ]] && cn="strait-client"
+      openssl req -newkey rsa:2048 -nodes -sha256 -subj "/CN=$cn" \
+        -keyout "$who.key" -out "$who.csr" 2>/dev/null
+      openssl x509 -req -in "$who.csr" -CA ca.pem -CAkey ca.key -CAcreateserial \
+        -days 3650 -sha256 -extfile "$who.ext" -out "$who.pem" 2>/dev/null
+      openssl pkcs12 -export -in "$who.pem" -inkey "$who.key" -certfile ca.pem \
+        -name "$who" -passout "pass:$PASS" -out "$who.p12"
+    done
+    keytool -importcert -noprompt -alias ca -file ca.pem -storetype PKCS12 \
+      -keystore truststore.p12 -storepass "$PASS" >/dev/null 2>&1
+    rm -f ./*.csr ./*.ext ca.srl
+    chmod 600 ./*.key
+  )
+  touch "$TLS/.complete"
+}
+
+write_client_configs() {
+  local jaas_plain='org.apache.kafka.common.security.plain.PlainLoginModule required username="alice" password="alice-secret";'
+  local jaas_scram='org.apache.kafka.common.security.scram.ScramLoginModule required username="alice" password="alice-secret";'
+  : >"$WORK/client-plaintext.properties"
+  printf 'security.protocol=SASL_PLAINTEXT\nsasl.mechanism=PLAIN\nsasl.jaas.config=%s\n' "$jaas_plain" >"$WORK/client-sasl-plain.properties"
+  printf 'security.protocol=SASL_PLAINTEXT\nsasl.mechanism=SCRAM-SHA-256\nsasl.jaas.config=%s\n' "$jaas_scram" >"$WORK/client-scram-sha-256.properties"
+  printf 'security.protocol=SASL_PLAINTEXT\nsasl.mechanism=SCRAM-SHA-512\nsasl.jaas.config=%s\n' "$jaas_scram" >"$WORK/client-scram-sha-512.properties"
+  cat >"$WORK/client-ssl.properties" <<EOF
+security.protocol=SSL
+ssl.truststore.type=PKCS12
+ssl.truststore.location=$TLS/truststore.p12
+ssl.truststore.password=$PASS
+ssl.keystore.type=PKCS12
+ssl.keystore.location=$TLS/client.p12
+ssl.keystore.password=$PASS
+ssl.key.password=$PASS
+EOF
+}
+
+write_node_config() {
+  local n="$1" dir
+  dir="$(node_dir "$n")"
+  mkdir -p "$dir/data" "$dir/logs"
+  local p s t c
+  p="$(sk_port "$VERSION" PLAINTEXT "$n")"
+  s="$(sk_port "$VERSION" SASL_PLAINTEXT "$n")"
+  t="$(sk_port "$VERSION" SSL "$n")"
+  c="$(sk_port "$VERSION" CONTROLLER "$n")"
+
+  local quorum advertised
+  advertised="PLAINTEXT://127.0.0.1:$p,SASL_PLAINTEXT://127.0.0.1:$s,SSL://127.0.0.1:$t"
+  if [[ "$MAJOR" == 4 ]]; then
+    # Dynamic quorum (KIP-853): voters are fixed at format time.
+    quorum="controller.quorum.bootstrap.servers=$(sk_bootstrap "$VERSION" CONTROLLER)"
+    advertised+=",CONTROLLER://127.0.0.1:$c"
+  else
+    local voters="" m
+    for m in "${NODES[@]}"; do
+      voters+="${voters:+,}$m@127.0.0.1:$(sk_port "$VERSION" CONTROLLER "$m")"
+    done
+    quorum="controller.quorum.voters=$voters"
+  fi
+
+  cat >"$dir/server.properties" <<EOF
+# Strait integration-test node $n (Kafka $VERSION), generated by cluster.sh.
+node.id=$n
+process.roles=broker,controller
+$quorum
+controller.listener.names=CONTROLLER
+listeners=PLAINTEXT://127.0.0.1:$p,SASL_PLAINTEXT://127.0.0.1:$s,SSL://127.0.0.1:$t,CONTROLLER://127.0.0.1:$c
+advertised.listeners=$advertised
+listener.security.protocol.map=PLAINTEXT:PLAINTEXT,SASL_PLAINTEXT:SASL_PLAINTEXT,SSL:SSL,CONTROLLER:PLAINTEXT
+inter.broker.listener.name=PLAINTEXT
+log.dirs=$dir/data
+
+sasl.enabled.mechanisms=PLAIN,SCRAM-SHA-256,SCRAM-SHA-512
+listener.name.sasl_plaintext.plain.sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required username="admin" password="admin-secret" user_admin="admin-secret" user_alice="alice-secret";
+listener.name.sasl_plaintext.scram-sha-256.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;
+listener.name.sasl_plaintext.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;
+
+ssl.keystore.type=PKCS12
+ssl.keystore.location=$TLS/broker.p12
+ssl.keystore.password=$PASS
+ssl.key.password=$PASS
+ssl.truststore.type=PKCS12
+ssl.truststore.location=$TLS/truststore.p12
+ssl.truststore.password=$PASS
+ssl.client.auth=requested
+
+num.partitions=3
+default.replication.factor=3
+min.insync.replicas=1
+auto.create.topics.enable=true
+offsets.topic.replication.factor=3
+transaction.state.log.replication.factor=3
+transaction.state.log.min.isr=2
+group.initial.rebalance.delay.ms=0
+
+# Small machine: fewer threads than the defaults.
+num.network.threads=2
+num.io.threads=4
+num.recovery.threads.per.data.dir=1
+background.threads=4
+EOF
+  if [[ "$MAJOR" == 4 ]]; then
+    cat >>"$dir/server.properties" <<EOF
+share.coordinator.state.topic.replication.factor=3
+share.coordinator.state.topic.min.isr=2
+EOF
+  fi
+
+  if [[ "$MAJOR" == 4 ]]; then
+    cat >"$dir/log4j2.properties" <<EOF
+status = error
+name = strait-kafka-node$n
+appender.file.type = RollingFile
+appender.file.name = FILE
+appender.file.fileName = $dir/logs/server.log
+appender.file.filePattern = $dir/logs/server.log.%i
+appender.file.layout.type = PatternLayout
+appender.file.layout.pattern = [%d] %p %m (%c)%n
+appender.file.policies.type = Policies
+appender.file.policies.size.type = SizeBasedTriggeringPolicy
+appender.file.policies.size.size = 50MB
+appender.file.strategy.type = DefaultRolloverStrategy
+appender.file.strategy.max = 2
+rootLogger.level = INFO
+rootLogger.appenderRef.file.ref = FILE
+logger.request.name = kafka.request.logger
+logger.request.level = WARN
+EOF
+  else
+    cat >"$dir/log4j.properties" <<EOF
+log4j.rootLogger=INFO, file
+log4j.appender.file=org.apache.log4j.RollingFileAppender
+log4j.appender.file.File=$dir/logs/server.log
+log4j.appender.file.MaxFileSize=50MB
+log4j.appender.file.MaxBackupIndex=2
+log4j.appender.file.layout=org.apache.log4j.PatternLayout
+log4j.appender.file.layout.ConversionPattern=[%d] %p %m (%c)%n
+log4j.logger.kafka.request.logger=WARN
+EOF
+  fi
+}
+
+format_storage() {
+  local n args=() pids=() cluster_id
+  if [[ -f "$WORK/cluster.id" ]]; then
+    cluster_id="$(cat "$WORK/cluster.id")"
+  else
+    cluster_id="$(random_uuid)"
+    echo "$cluster_id" >"$WORK/cluster.id"
+  fi
+  local user mech
+  for mech in SCRAM-SHA-256 SCRAM-SHA-512; do
+    for user in admin alice; do
+      args+=(--add-scram "$mech=[name=$user,password=$user-secret]")
+    done
+  done
+  if [[ "$MAJOR" == 4 ]]; then
+    local initial="" dirid
+    for n in "${NODES[@]}"; do
+      [[ -f "$(node_dir "$n")/directory.id" ]] || random_uuid >"$(node_dir "$n")/directory.id"
+      dirid="$(cat "$(node_dir "$n")/directory.id")"
+      initial+="${initial:+,}$n@127.0.0.1:$(sk_port "$VERSION" CONTROLLER "$n"):$dirid"
+    done
+    args+=(--initial-controllers "$initial")
+  fi
+  for n in "${NODES[@]}"; do
+    [[ -f "$(node_dir "$n")/data/meta.properties" ]] && continue
+    tool kafka-storage format --cluster-id "$cluster_id" \
+      --config "$(node_dir "$n")/server.properties" "${args[@]}" \
+      >"$(node_dir "$n")/format.log" 2>&1 &
+    pids+=($!)
+  done
+  local rc=0 pid
+  for pid in "${pids[@]}"; do
+    wait "$pid" || rc=1
+  done
+  if [[ "$rc" != 0 ]]; then
+    cat "$WORK"/node*/format.log >&2
+    sk_die "formatting storage failed"
+  fi
+}
+
+start_node() {
+  local n="$1" dir pid log_opts
+  dir="$(node_dir "$n")"
+  if [[ "$MAJOR" == 4 ]]; then
+    log_opts="-Dlog4j2.configurationFile=$dir/log4j2.properties"
+  else
+    log_opts="-Dlog4j.configuration=file:$dir/log4j.properties"
+  fi
+  # setsid: the node outlives this script and the caller's process group.
+  # The inner shell records its own PID and then becomes the JVM (exec).
+  # shellcheck disable=SC2016
+  setsid bash -c 'echo $$ >"$1"; shift; exec "$@"' _ "$dir/pid" \
+    java ${STRAIT_KAFKA_HEAP_OPTS:--Xmx512m -Xms256m} \
+    -XX:+UseG1GC -XX:MaxGCPauseMillis=20 -XX:InitiatingHeapOccupancyPercent=35 \
+    -XX:+ExitOnOutOfMemoryError -Djava.awt.headless=true \
+    "-Dkafka.logs.dir=$dir/logs" "$log_opts" ${STRAIT_KAFKA_JVM_OPTS:-} \
+    -cp "$LIBS/*" kafka.Kafka "$dir/server.properties" \
+    </dev/null >"$dir/stdout.log" 2>&1 &
+  # Wait for the PID file so stop/status can find the node at once.
+  local i
+  for i in $(seq 1 50); do
+    [[ -s "$dir/pid" ]] && break
+    sleep 0.1
+  done
+  pid="$(cat "$dir/pid" 2>/dev/null || true)"
+  [[ -n "$pid" ]] || sk_die "node $n did not start"
+  echo "$pid" >>"$WORK/pids"
+}
+
+brokers_registered() { # number of brokers in a metadata response
+  local out
+  out="$(tool kafka-broker-api-versions --bootstrap-server "$(sk_bootstrap "$VERSION" PLAINTEXT)" 2>/dev/null)" || {
+    echo 0
+    return 0
+  }
+  grep -cE '^[^ ]+ \(id: [0-9]+ rack' <<<"$out" || true
+}
+
+wait_ready() {
+  local timeout="${STRAIT_KAFKA_START_TIMEOUT:-180}" deadline n l
+  deadline=$((SECONDS + timeout))
+  while :; do
+    for n in "${NODES[@]}"; do
+      if ! live_pid "$n" >/dev/null; then
+        log_tail
+        sk_die "node $n (Kafka $VERSION) exited during startup; logs in $(node_dir "$n")"
+      fi
+    done
+    local ports_up=1
+    for n in "${NODES[@]}"; do
+      for l in PLAINTEXT SASL_PLAINTEXT SSL; do
+        port_open "$(sk_port "$VERSION" "$l" "$n")" || ports_up=0
+      done
+    done
+    if [[ "$ports_up" == 1 && "$(brokers_registered)" == 3 ]]; then
+      # The metadata request worked and names all three brokers; make sure
+      # topic metadata can be listed as well.
+      if tool kafka-topics --bootstrap-server "$(sk_bootstrap "$VERSION" PLAINTEXT)" --list >/dev/null 2>&1; then
+        return 0
+      fi
+    fi
+    if ((SECONDS >= deadline)); then
+      log_tail
+      sk_die "Kafka $VERSION cluster in $WORK not ready after ${timeout}s"
+    fi
+    sleep 1
+  done
+}
+
+write_env_file() {
+  # KEY=VALUE lines without spaces: readable by env.sh, a shell or Go.
+  cat >"$WORK/cluster.env" <<EOF
+STRAIT_KAFKA_VERSION=$VERSION
+STRAIT_KAFKA_WORK_DIR=$WORK
+STRAIT_KAFKA_PLAINTEXT_PORTS=$(sk_ports "$VERSION" PLAINTEXT)
+STRAIT_KAFKA_SASL_PORTS=$(sk_ports "$VERSION" SASL_PLAINTEXT)
+STRAIT_KAFKA_SSL_PORTS=$(sk_ports "$VERSION" SSL)
+STRAIT_KAFKA_CONTROLLER_PORTS=$(sk_ports "$VERSION" CONTROLLER)
+STRAIT_KAFKA_BOOTSTRAP=$(sk_bootstrap "$VERSION" PLAINTEXT)
+STRAIT_KAFKA_SASL_BOOTSTRAP=$(sk_bootstrap "$VERSION" SASL_PLAINTEXT)
+STRAIT_KAFKA_SSL_BOOTSTRAP=$(sk_bootstrap "$VERSION" SSL)
+STRAIT_KAFKA_CONTROLLER_BOOTSTRAP=$(sk_bootstrap "$VERSION" CONTROLLER)
+STRAIT_KAFKA_CA_PEM=$TLS/ca.pem
+STRAIT_KAFKA_CLIENT_CERT_PEM=$TLS/client.pem
+STRAIT_KAFKA_CLIENT_KEY_PEM=$TLS/client.key
+STRAIT_KAFKA_TRUSTSTORE=$TLS/truststore.p12
+STRAIT_KAFKA_CLIENT_KEYSTORE=$TLS/client.p12
+STRAIT_KAFKA_CLUSTER_ID=$(cat "$WORK/cluster.id")
+EOF
+}
+
+all_running() {
+  local n
+  for n in "${NODES[@]}"; do
+    live_pid "$n" >/dev/null || return 1
+  done
+}
+
+cmd_start() {
+  LIBS="$("$HERE/fetch.sh" "$VERSION")"
+  if [[ -e "$WORK" && ! -f "$MARKER" ]] && [[ -n "$(ls -A "$WORK" 2>/dev/null)" ]]; then
+    sk_die "$WORK exists and was not made by this harness; pick another DIR"
+  fi
+  if [[ -f "$MARKER" ]] && all_running; then
+    sk_log "Kafka $VERSION already running in $WORK; checking it is ready"
+    wait_ready
+    write_client_configs
+    write_env_file
+    echo "Kafka $VERSION ready: $(sk_bootstrap "$VERSION" PLAINTEXT)"
+    return 0
+  fi
+  # Some nodes of an earlier run may be left over: stop them, keep the data.
+  if [[ -f "$MARKER" ]]; then
+    KEEP=1 stop_nodes
+  fi
+
+  local n l port
+  for n in "${NODES[@]}"; do
+    for l in PLAINTEXT SASL_PLAINTEXT SSL CONTROLLER; do
+      port="$(sk_port "$VERSION" "$l" "$n")"
+      if port_open "$port"; then
+        sk_die "port $port ($l of node $n) is already in use; stop the other cluster or set STRAIT_KAFKA_PORT_BASE"
+      fi
+    done
+  done
+
+  mkdir -p "$WORK"
+  touch "$MARKER"
+  gen_tls
+  write_client_configs
+  for n in "${NODES[@]}"; do
+    write_node_config "$n"
+  done
+  format_storage
+  : >"$WORK/pids"
+  for n in "${NODES[@]}"; do
+    start_node "$n"
+  done
+  wait_ready
+  write_env_file
+  echo "Kafka $VERSION ready in $WORK"
+  echo "  PLAINTEXT      $(sk_bootstrap "$VERSION" PLAINTEXT)"
+  echo "  SASL_PLAINTEXT $(sk_bootstrap "$VERSION" SASL_PLAINTEXT)"
+  echo "  SSL            $(sk_bootstrap "$VERSION" SSL)"
+}
+
+stop_nodes() {
+  local n pid pids=()
+  for n in "${NODES[@]}"; do
+    if pid="$(live_pid "$n")"; then
+      kill -TERM "$pid" 2>/dev/null || true
+      pids+=("$pid:$n")
+    fi
+  done
+  local timeout="${STRAIT_KAFKA_STOP_TIMEOUT:-30}" deadline entry alive
+  deadline=$((SECONDS + timeout))
+  while ((${#pids[@]} > 0)); do
+    alive=()
+    for entry in "${pids[@]}"; do
+      live_pid "${entry#*:}" >/dev/null && alive+=("$entry")
+    done
+    pids=("${alive[@]+"${alive[@]}"}")
+    ((${#pids[@]} == 0)) && break
+    if ((SECONDS >= deadline)); then
+      for entry in "${pids[@]}"; do
+        sk_log "node ${entry#*:} (pid ${entry%%:*}) did not stop in ${timeout}s; killing it"
+        kill -KILL "${entry%%:*}" 2>/dev/null || true
+      done
+      sleep 0.5
+      break
+    fi
+    sleep 0.2
+  done
+  rm -f "$WORK/pids" "$WORK"/node*/pid
+}
+
+cmd_stop() {
+  if [[ ! -f "$MARKER" ]]; then
+    echo "Kafka $VERSION: nothing to stop in $WORK"
+    return 0
+  fi
+  stop_nodes
+  if [[ "${KEEP:-0}" == 1 ]]; then
+    echo "Kafka $VERSION stopped; data kept in $WORK"
+  else
+    rm -rf "$WORK"
+    echo "Kafka $VERSION stopped; $WORK removed"
+  fi
+}
+
+cmd_status() {
+  local n pid all=0 l line
+  for n in "${NODES[@]}"; do
+    if pid="$(live_pid "$n")"; then
+      line="node $n: up (pid $pid)"
+      for l in PLAINTEXT SASL_PLAINTEXT SSL CONTROLLER; do
+        port="$(sk_port "$VERSION" "$l" "$n")"
+        if port_open "$port"; then
+          line+=" $l:$port"
+        else
+          line+=" $l:$port(closed)"
+          all=1
+        fi
+      done
+      echo "$line"
+    else
+      echo "node $n: down"
+      all=1
+    fi
+  done
+  return "$all"
+}
+
+case "$CMD" in
+  start) cmd_start ;;
+  stop) cmd_stop ;;
+  status) cmd_status ;;
+  *) usage ;;
+esac
