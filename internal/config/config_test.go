@@ -1,3 +1,6 @@
+// This file tests loading good configuration files, defaults, references
+// and the port mapping helpers.
+
 package config
 
 import (

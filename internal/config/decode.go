@@ -37,6 +37,8 @@ type decoder struct {
 	// is missing because of a misspelt key already reported with a hint.
 	quiet   map[string]bool
 	anchors map[string]ast.Node
+	// merges counts the merge keys being expanded, to stop a merge cycle.
+	merges int
 }
 
 func newDecoder(baseDir string) *decoder {
@@ -61,7 +63,7 @@ func (d *decoder) fail(path string, line int, format string, args ...any) {
 // already covers it. The line is that of the field or, for a field that was
 // not written, of the nearest enclosing one.
 func (d *decoder) report(path, format string, args ...any) {
-	if d.quiet[path] {
+	if d.quiet[path] || d.hushed[""] {
 		return
 	}
 	for p := path; p != ""; p = parentPath(p) {
@@ -269,6 +271,10 @@ func (d *decoder) entries(n ast.Node, path string) ([]*ast.MappingValueNode, boo
 			own = append(own, kv)
 			continue
 		}
+		if d.merges >= 16 {
+			d.fail(path, line(kv.Key), "merge keys nest too deeply")
+			continue
+		}
 		src := d.resolve(kv.Value, path)
 		var srcs []ast.Node
 		if seq, ok := src.(*ast.SequenceNode); ok {
@@ -286,7 +292,9 @@ func (d *decoder) entries(n ast.Node, path string) ([]*ast.MappingValueNode, boo
 				d.fail(path, line(kv.Key), "merge key << expects a mapping or a list of mappings, got %s", describe(s))
 				continue
 			}
+			d.merges++
 			kvs, _ := d.entries(s, path)
+			d.merges--
 			merged = append(merged, kvs...)
 		}
 	}

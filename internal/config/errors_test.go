@@ -1,3 +1,5 @@
+// This file tests that bad configuration files are reported in full.
+
 package config
 
 import (
@@ -531,6 +533,27 @@ virtual_clusters:
 `,
 			want: []string{
 				"listeners: at least one listener is required",
+			},
+		},
+		{
+			name: "min_broker_id too large",
+			yaml: strings.Replace(base, "destination: team-a}", "destination: team-a, min_broker_id: 2147483646}", 1),
+			want: []string{
+				"listeners[0].policies[0].config.min_broker_id: too large: the last broker port would serve broker id 2147483648 (line 12)",
+			},
+		},
+		{
+			name: "not a mapping",
+			yaml: "strait\n",
+			want: []string{
+				`expected a mapping, got string "strait" (line 1)`,
+			},
+		},
+		{
+			name: "merge cycle",
+			yaml: base + "admin: &a\n  <<: *a\n",
+			want: []string{
+				"admin: merge keys nest too deeply (line 14)",
 			},
 		},
 		{

@@ -151,12 +151,14 @@ type ForwardConfig struct {
 	// Destination is the virtual cluster's name.
 	Destination string `yaml:"destination"`
 	// AdvertisedHost is the host name clients are told to connect to.
-	// Default: the listener's first address.
+	// Default: the listener's first address, or localhost when that is a
+	// wildcard address (0.0.0.0, ::).
 	AdvertisedHost string `yaml:"advertised_host"`
 	// BootstrapPort is at_start (the first port is bootstrap) or none.
 	// Default at_start.
 	BootstrapPort string `yaml:"bootstrap_port"`
-	// MinBrokerID is the backend broker id served on the first broker port.
+	// MinBrokerID is the backend broker id served on the first broker port;
+	// the following ports serve the following ids. Default 0.
 	MinBrokerID int32 `yaml:"min_broker_id"`
 }
 

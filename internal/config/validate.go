@@ -10,6 +10,7 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
+	"math"
 	"net"
 	"strconv"
 	"strings"
@@ -442,6 +443,8 @@ func (d *decoder) validateForward(c *Config, l *Listener, f *ForwardConfig, p st
 	}
 	if f.MinBrokerID < 0 {
 		d.report(p+".min_broker_id", "must not be negative, got %d", f.MinBrokerID)
+	} else if _, brokers := f.BrokerPorts(l); int64(f.MinBrokerID)+int64(len(brokers))-1 > math.MaxInt32 {
+		d.report(p+".min_broker_id", "too large: the last broker port would serve broker id %d", int64(f.MinBrokerID)+int64(len(brokers))-1)
 	}
 }
 

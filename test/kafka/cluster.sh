@@ -291,11 +291,12 @@ start_node() {
   else
     log_opts="-Dlog4j.configuration=file:$dir/log4j.properties"
   fi
+  ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
   # setsid: the node outlives this script and the caller's process group.
   # The inner shell records its own PID and then becomes the JVM (exec).
   # shellcheck disable=SC2016
   setsid bash -c 'echo $$ >"$1"; shift; exec "$@"' _ "$dir/pid" \
-    java ${STRAIT_KAFKA_HEAP_OPTS:--Xmx512m -Xms256m} \
+    "$(sk_java)" ${STRAIT_KAFKA_HEAP_OPTS:--Xmx512m -Xms256m} \
     -XX:+UseG1GC -XX:MaxGCPauseMillis=20 -XX:InitiatingHeapOccupancyPercent=35 \
     -XX:+ExitOnOutOfMemoryError -Djava.awt.headless=true \
     "-Dkafka.logs.dir=$dir/logs" "$log_opts" ${STRAIT_KAFKA_JVM_OPTS:-} \
@@ -411,6 +412,7 @@ cmd_start() {
 
   mkdir -p "$WORK"
   touch "$MARKER"
+  STARTING=1
   gen_tls
   write_client_configs
   for n in "${NODES[@]}"; do
@@ -423,6 +425,7 @@ cmd_start() {
   done
   wait_ready
   write_env_file
+  STARTING=0
   echo "Kafka $VERSION ready in $WORK"
   echo "  PLAINTEXT      $(sk_bootstrap "$VERSION" PLAINTEXT)"
   echo "  SASL_PLAINTEXT $(sk_bootstrap "$VERSION" SASL_PLAINTEXT)"
@@ -496,9 +499,34 @@ cmd_status() {
   return "$all"
 }
 
+# A failed start stops whatever it launched and keeps DIR for the logs.
+STARTING=0
+on_exit() {
+  local rc=$?
+  if [[ "$rc" != 0 && "$STARTING" == 1 ]]; then
+    stop_nodes >/dev/null 2>&1 || true
+    sk_log "start failed; nodes stopped, logs kept in $WORK (remove with: cluster.sh stop $VERSION $WORK)"
+  fi
+  return "$rc"
+}
+
+# One start/stop at a time per cluster (e.g. parallel test packages all
+# making sure the cluster is up). The lock file lives beside DIR.
+lock() {
+  exec 8>"$WORK.lock"
+  flock 8
+}
+
 case "$CMD" in
-  start) cmd_start ;;
-  stop) cmd_stop ;;
+  start)
+    lock
+    trap on_exit EXIT
+    cmd_start
+    ;;
+  stop)
+    lock
+    cmd_stop
+    ;;
   status) cmd_status ;;
   *) usage ;;
 esac

@@ -117,5 +117,5 @@ case "$name" in
 esac
 
 # shellcheck disable=SC2086 # STRAIT_KAFKA_TOOL_OPTS is a list of JVM options
-exec java -Xmx512m "${JIT_OPTS[@]}" -Djava.awt.headless=true "${LOG_OPTS[@]}" \
+exec "$(sk_java)" -Xmx512m "${JIT_OPTS[@]}" -Djava.awt.headless=true "${LOG_OPTS[@]}" \
   ${STRAIT_KAFKA_TOOL_OPTS:-} -cp "$LIBS/*" "$MAIN" "$@"

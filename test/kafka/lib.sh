@@ -30,6 +30,15 @@ sk_check_version() {
   [[ "$major" == 3 || "$major" == 4 ]] || sk_die "Kafka $1: only the 3.x and 4.x lines are supported"
 }
 
+# The java launcher: $JAVA_HOME/bin/java when JAVA_HOME is set, else java.
+sk_java() {
+  if [[ -n "${JAVA_HOME:-}" && -x "$JAVA_HOME/bin/java" ]]; then
+    echo "$JAVA_HOME/bin/java"
+  else
+    echo java
+  fi
+}
+
 sk_cache_root() {
   echo "${STRAIT_KAFKA_CACHE:-$HOME/.cache/strait/kafka}"
 }
