@@ -15,6 +15,7 @@ import (
 	"log/slog"
 	"net"
 	"os"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -188,21 +189,45 @@ func peekFrame(r *bufio.Reader, maxFrame int32) (p []byte, size int, err error) 
 	return p, size, nil
 }
 
-// readFrame returns a whole frame of size bytes whose start p is buffered
-// in r, copying it into s.scratch when it is larger than the buffer.
-func (s *session) readFrame(r *bufio.Reader, conn net.Conn, p []byte, size int) ([]byte, error) {
-	if len(p) == size {
-		return p, nil
+// framePool holds buffers for frames larger than a read buffer that the
+// gateway must decode whole (Fetch v16+ responses, mostly).
+var framePool sync.Pool
+
+// getFrameBuf returns a pooled buffer of length size.
+func getFrameBuf(size int) *[]byte {
+	if b, ok := framePool.Get().(*[]byte); ok && cap(*b) >= size {
+		*b = (*b)[:size]
+		return b
 	}
-	buf := make([]byte, size)
+	b := make([]byte, size)
+	return &b
+}
+
+// putFrameBuf returns a buffer from readFrame to the pool; nil is ignored.
+func putFrameBuf(b *[]byte) {
+	if b != nil {
+		framePool.Put(b)
+	}
+}
+
+// readFrame returns a whole frame of size bytes whose start p is buffered
+// in r. A frame larger than the buffer is read into a pooled buffer,
+// returned as pooled for putFrameBuf once the frame is written; a frame
+// that fits stays in r, and the caller discards it after use.
+func readFrame(r *bufio.Reader, p []byte, size int) (frame []byte, pooled *[]byte, err error) {
+	if len(p) == size {
+		return p, nil, nil
+	}
+	pooled = getFrameBuf(size)
+	buf := *pooled
 	n := copy(buf, p)
 	if _, err := r.Discard(n); err != nil {
-		return nil, err
+		return nil, pooled, err
 	}
 	if _, err := io.ReadFull(r, buf[n:]); err != nil {
-		return nil, err
+		return nil, pooled, err
 	}
-	return buf, nil
+	return buf, pooled, nil
 }
 
 // forward writes the frame whose first len(p) bytes are buffered in r and
@@ -263,27 +288,8 @@ func (s *session) requests() error {
 				}
 				continue
 			}
-			frame, err := s.readFrame(s.cr, s.client, p, size)
-			if err != nil {
+			if err := s.forwardAPIVersions(h, e, p, size); err != nil {
 				return err
-			}
-			body, changed, err := protocol.RewriteAPIVersionsRequest(nil, h.Version, frame[4+h.Len:], s.cfg.Bootstrap)
-			if err != nil {
-				return err
-			}
-			if changed {
-				frame = withSize(append(append([]byte(nil), frame[:4+h.Len]...), body...))
-			}
-			if err := s.push(e); err != nil {
-				return err
-			}
-			if _, err := s.backend.Write(frame); err != nil {
-				return err
-			}
-			if len(p) == size {
-				if _, err := s.cr.Discard(size); err != nil {
-					return err
-				}
 			}
 			continue
 		}
@@ -296,6 +302,33 @@ func (s *session) requests() error {
 			return err
 		}
 	}
+}
+
+// forwardAPIVersions forwards an ApiVersions request, clearing a v5
+// request's cluster and node claim on bootstrap connections.
+func (s *session) forwardAPIVersions(h protocol.RequestHeader, e inflight, p []byte, size int) error {
+	frame, pooled, err := readFrame(s.cr, p, size)
+	defer putFrameBuf(pooled)
+	if err != nil {
+		return err
+	}
+	body, changed, err := protocol.RewriteAPIVersionsRequest(nil, h.Version, frame[4+h.Len:], s.cfg.Bootstrap)
+	if err != nil {
+		return err
+	}
+	if changed {
+		frame = withSize(append(append([]byte(nil), frame[:4+h.Len]...), body...))
+	}
+	if err := s.push(e); err != nil {
+		return err
+	}
+	if _, err := s.backend.Write(frame); err != nil {
+		return err
+	}
+	if len(p) == size {
+		_, err = s.cr.Discard(size)
+	}
+	return err
 }
 
 func (s *session) push(e inflight) error {
@@ -357,7 +390,8 @@ func (s *session) responses() error {
 
 // rewrite decodes a response that names brokers and writes it rewritten.
 func (s *session) rewrite(e inflight, p []byte, size int) error {
-	frame, err := s.readFrame(s.br, s.backend, p, size)
+	frame, pooled, err := readFrame(s.br, p, size)
+	defer putFrameBuf(pooled)
 	if err != nil {
 		return err
 	}

@@ -14,11 +14,14 @@ import (
 	"net"
 	"os"
 	"os/exec"
+	"os/signal"
+	"runtime/pprof"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kadm"
@@ -49,6 +52,19 @@ func main() {
 		fmt.Println(strings.Join(c.ListenAddrs(), ","))
 		select {}
 	case "gateway":
+		if path := os.Getenv("STRAIT_BENCH_CPUPROFILE"); path != "" {
+			f, err := os.Create(path)
+			check(err)
+			check(pprof.StartCPUProfile(f))
+			go func() {
+				sig := make(chan os.Signal, 1)
+				signal.Notify(sig, syscall.SIGTERM)
+				<-sig
+				pprof.StopCPUProfile()
+				f.Close()
+				os.Exit(0)
+			}()
+		}
 		addr, _ := startGateway(strings.Split(*backendFlag, ","))
 		fmt.Println(addr)
 		select {}
@@ -61,6 +77,7 @@ func main() {
 		bootstrap = strings.Split(child("-role=kafka"), ",")
 	}
 	gwAddr := child("-role=gateway", "-bootstrap="+strings.Join(bootstrap, ","))
+	gwProc := children[len(children)-1].Process.Pid
 
 	value := make([]byte, *size)
 	_, _ = rand.Read(value) // incompressible
@@ -70,12 +87,24 @@ func main() {
 	targets := []struct{ name, addr string }{{"direct", bootstrap[0]}, {"gateway", gwAddr}}
 	prod := map[string][]float64{}
 	cons := map[string][]float64{}
+	var gwCPU time.Duration
+	var gwBytes float64
 	for r := range *rounds {
-		for _, tg := range targets {
+		order := targets
+		if r%2 == 1 {
+			order = []struct{ name, addr string }{targets[1], targets[0]}
+		}
+		for _, tg := range order {
 			topic := fmt.Sprintf("bench-%s-%d", tg.name, r)
 			createTopic(tg.addr, topic, *partitions)
+			cpu0 := procCPU(gwProc)
 			prod[tg.name] = append(prod[tg.name], produceThroughput(tg.addr, topic, value, *records))
 			cons[tg.name] = append(cons[tg.name], consumeThroughput(tg.addr, topic, *records, *size))
+			if tg.name == "gateway" {
+				gwCPU += procCPU(gwProc) - cpu0
+				gwBytes += 2 * float64(*records**size)
+			}
+			deleteTopic(tg.addr, topic)
 		}
 	}
 	lat := map[string][2]time.Duration{}
@@ -95,6 +124,7 @@ func main() {
 	d, g := lat["direct"], lat["gateway"]
 	fmt.Printf("%-28s %12s %12s %+8.3fms\n", fmt.Sprintf("produce p50 @ %d rec/s", *rate), ms(d[0]), ms(g[0]), float64(g[0]-d[0])/1e6)
 	fmt.Printf("%-28s %12s %12s %+8.3fms\n", fmt.Sprintf("produce p99 @ %d rec/s", *rate), ms(d[1]), ms(g[1]), float64(g[1]-d[1])/1e6)
+	fmt.Printf("%-28s %12s %12.3f ms/MB\n", "gateway CPU per MB moved", "", float64(gwCPU)/1e6/(gwBytes/1e6))
 	fmt.Printf("\nrounds (MB/s): produce direct %v gateway %v; consume direct %v gateway %v\n",
 		round(prod["direct"]), round(prod["gateway"]), round(cons["direct"]), round(cons["gateway"]))
 	killChildren()
@@ -124,9 +154,17 @@ func child(args ...string) string {
 
 func killChildren() {
 	for _, c := range children {
-		_ = c.Process.Kill()
-		_ = c.Wait()
+		_ = c.Process.Signal(syscall.SIGTERM)
+		done := make(chan struct{})
+		go func() { _ = c.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(3 * time.Second):
+			_ = c.Process.Kill()
+			<-done
+		}
 	}
+	children = nil
 }
 
 func ms(d time.Duration) string { return fmt.Sprintf("%.3fms", float64(d)/1e6) }
@@ -233,6 +271,28 @@ func createTopic(addr, topic string, partitions int) {
 	resp, err := kadm.NewClient(cl).CreateTopic(ctx, int32(partitions), -1, nil, topic)
 	check(err)
 	check(resp.Err)
+}
+
+func deleteTopic(addr, topic string) {
+	cl := client(addr)
+	defer cl.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	_, err := kadm.NewClient(cl).DeleteTopics(ctx, topic)
+	check(err)
+}
+
+// procCPU is the user+system CPU time a process has used, from /proc.
+func procCPU(pid int) time.Duration {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0
+	}
+	// Fields after the command name, which is in parentheses.
+	f := strings.Fields(string(b[strings.LastIndexByte(string(b), ')')+2:]))
+	ut, _ := strconv.ParseInt(f[11], 10, 64)
+	st, _ := strconv.ParseInt(f[12], 10, 64)
+	return time.Duration(ut+st) * time.Second / 100 // USER_HZ
 }
 
 // produceThroughput produces n records as fast as the client can and

@@ -284,8 +284,10 @@ format_storage() {
 }
 
 start_node() {
-  local n="$1" dir pid log_opts
+  local n="$1" dir pid log_opts heap_opts jvm_opts
   dir="$(node_dir "$n")"
+  read -ra heap_opts <<<"${STRAIT_KAFKA_HEAP_OPTS:--Xmx512m -Xms256m}"
+  read -ra jvm_opts <<<"${STRAIT_KAFKA_JVM_OPTS:-}"
   if [[ "$MAJOR" == 4 ]]; then
     log_opts="-Dlog4j2.configurationFile=$dir/log4j2.properties"
   else
@@ -296,15 +298,15 @@ start_node() {
   # The inner shell records its own PID and then becomes the JVM (exec).
   # shellcheck disable=SC2016
   setsid bash -c 'echo $$ >"$1"; shift; exec "$@"' _ "$dir/pid" \
-    "$(sk_java)" ${STRAIT_KAFKA_HEAP_OPTS:--Xmx512m -Xms256m} \
+    "$(sk_java)" "${heap_opts[@]}" \
     -XX:+UseG1GC -XX:MaxGCPauseMillis=20 -XX:InitiatingHeapOccupancyPercent=35 \
     -XX:+ExitOnOutOfMemoryError -Djava.awt.headless=true \
-    "-Dkafka.logs.dir=$dir/logs" "$log_opts" ${STRAIT_KAFKA_JVM_OPTS:-} \
+    "-Dkafka.logs.dir=$dir/logs" "$log_opts" "${jvm_opts[@]+"${jvm_opts[@]}"}" \
     -cp "$LIBS/*" kafka.Kafka "$dir/server.properties" \
     </dev/null >"$dir/stdout.log" 2>&1 &
   # Wait for the PID file so stop/status can find the node at once.
-  local i
-  for i in $(seq 1 50); do
+  local _
+  for _ in $(seq 1 50); do
     [[ -s "$dir/pid" ]] && break
     sleep 0.1
   done

@@ -27,8 +27,11 @@ VDIR="$(sk_cache_root)/$VERSION"
 LIBS="$(sk_libs_dir "$VERSION")"
 STAMP="$(sk_stamp_file "$VERSION")"
 
+# Complete = stamp of this recipe present and as many jars as it recorded.
 complete() {
-  [[ -f "$STAMP" && -d "$LIBS" ]] && [[ "$(head -n1 "$STAMP")" == "$RECIPE $VERSION" ]]
+  [[ -f "$STAMP" && -d "$LIBS" ]] || return 1
+  [[ "$(sed -n 1p "$STAMP")" == "$RECIPE $VERSION" ]] || return 1
+  [[ "$(sed -n 3p "$STAMP")" == "$(find "$LIBS" -name '*.jar' | wc -l)" ]]
 }
 
 if complete; then
@@ -125,7 +128,7 @@ cp "$TMP/pom.xml" "$VDIR/pom.xml"
 {
   echo "$RECIPE $VERSION"
   date -u +%Y-%m-%dT%H:%M:%SZ
-  ls "$LIBS" | wc -l
+  find "$LIBS" -name '*.jar' | wc -l
 } >"$STAMP"
-sk_log "Kafka $VERSION: $(ls "$LIBS" | wc -l) jars"
+sk_log "Kafka $VERSION: $(find "$LIBS" -name '*.jar' | wc -l) jars"
 echo "$LIBS"

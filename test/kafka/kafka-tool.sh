@@ -116,6 +116,6 @@ case "$name" in
   *) JIT_OPTS=(-XX:TieredStopAtLevel=1 -XX:+UseSerialGC) ;;
 esac
 
-# shellcheck disable=SC2086 # STRAIT_KAFKA_TOOL_OPTS is a list of JVM options
-exec "$(sk_java)" -Xmx512m "${JIT_OPTS[@]}" -Djava.awt.headless=true "${LOG_OPTS[@]}" \
-  ${STRAIT_KAFKA_TOOL_OPTS:-} -cp "$LIBS/*" "$MAIN" "$@"
+read -ra EXTRA_OPTS <<<"${STRAIT_KAFKA_TOOL_OPTS:-}"
+exec "$(sk_java)" -Xmx512m "${JIT_OPTS[@]+"${JIT_OPTS[@]}"}" -Djava.awt.headless=true "${LOG_OPTS[@]}" \
+  "${EXTRA_OPTS[@]+"${EXTRA_OPTS[@]}"}" -cp "$LIBS/*" "$MAIN" "$@"

@@ -3,10 +3,12 @@
 # kafka-tool.sh and env.sh; it only defines variables and functions and does
 # not change shell options, so it is safe to source from an interactive shell.
 
+# shellcheck disable=SC2034 # used by the files that source this one
 STRAIT_KAFKA_HARNESS="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 
 # Versions exercised by the integration tests (newest 4.x first, then the
 # newest 3.9.x that resolves on Maven Central with all of its dependencies).
+# shellcheck disable=SC2034
 STRAIT_KAFKA_DEFAULT_VERSIONS="4.4.0 3.9.2"
 
 sk_die() {
@@ -100,4 +102,5 @@ sk_bootstrap() { # VERSION LISTENER
 }
 
 # Password of every keystore/truststore the harness writes.
+# shellcheck disable=SC2034
 STRAIT_KAFKA_STORE_PASSWORD="strait-secret"

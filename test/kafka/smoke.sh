@@ -47,8 +47,9 @@ check_listener() { # LABEL LISTENER CLIENT_CONFIG
   local desc
   desc="$(tool kafka-topics --bootstrap-server "$bootstrap" --command-config "$config" \
     --describe --topic "$topic")"
-  grep -q 'PartitionCount: 3' <<<"$desc" && grep -q 'ReplicationFactor: 3' <<<"$desc" ||
+  if ! grep -q 'PartitionCount: 3' <<<"$desc" || ! grep -q 'ReplicationFactor: 3' <<<"$desc"; then
     sk_die "$label: topic $topic has the wrong layout: $desc"
+  fi
 
   tool kafka-console-producer --bootstrap-server "$bootstrap" "$PRODUCER_CONFIG" "$config" \
     --topic "$topic" <"$OUT/$label.want"
