@@ -54,9 +54,10 @@ func New(cfg *config.Config, log *slog.Logger) (*Gateway, error) {
 	for i := range cfg.Listeners {
 		l := &cfg.Listeners[i]
 		var fwd *config.ForwardConfig
-		for _, p := range l.Policies {
+		path := ""
+		for j, p := range l.Policies {
 			if p.Forward != nil {
-				fwd = p.Forward
+				fwd, path = p.Forward, fmt.Sprintf("listeners[%d].policies[%d].config", i, j)
 			}
 		}
 		if fwd == nil {
@@ -66,20 +67,20 @@ func New(cfg *config.Config, log *slog.Logger) (*Gateway, error) {
 		if vc == nil {
 			return nil, fmt.Errorf("listeners[%d]: unknown virtual cluster %q", i, fwd.Destination)
 		}
-		ports := l.PortList()
+		bootstrap, brokers := fwd.BrokerPorts(l)
 		pm := &listener.PortMapping{
 			Name:           l.Name,
 			VirtualCluster: vc.Name,
 			Addresses:      l.Addresses,
 			MinBrokerID:    fwd.MinBrokerID,
 			AdvertisedHost: fwd.AdvertisedHost,
+			BootstrapPort:  bootstrap,
+			BrokerPorts:    brokers,
+			Path:           path,
+			CheckBrokerIDs: func(ids []int32) []string { return fwd.CheckBrokerIDs(l, ids) },
 			Backend:        g.backends[vc.Destination],
 			Log:            log.With("listener", l.Name, "virtual_cluster", vc.Name),
 		}
-		if fwd.BootstrapPort != "none" {
-			pm.BootstrapPort, ports = ports[0], ports[1:]
-		}
-		pm.BrokerPorts = ports
 		pm.Session = session.Config{
 			MaxFrame: int32(maxFrame),
 			Drain:    cfg.Runtime.DrainDuration.D(),

@@ -32,6 +32,10 @@ type PortMapping struct {
 	MinBrokerID int32
 	// AdvertisedHost is the host clients are told to use.
 	AdvertisedHost string
+	// Path names the forward policy in the config, for messages.
+	Path string
+	// CheckBrokerIDs explains broker ids the listener has no port for.
+	CheckBrokerIDs func(ids []int32) []string
 	Backend        *backend.Cluster
 	// Session is the template for every session's config; Bootstrap,
 	// Dial and Advertiser are set per port.
@@ -119,22 +123,15 @@ func (p *PortMapping) portFor(id int32) (int, bool) {
 	return p.BrokerPorts[i], true
 }
 
-// BrokerRangeError describes a broker id the listener has no port for.
-func (p *PortMapping) BrokerRangeError(id int32) string {
-	if len(p.BrokerPorts) == 0 {
-		return fmt.Sprintf("listener %q: broker id %d has no port: the listener has no broker ports", p.Name, id)
-	}
-	return fmt.Sprintf("listener %q: broker id %d has no port: broker ids %d-%d map to ports %d-%d (min_broker_id %d); widen ports or set min_broker_id",
-		p.Name, id, p.MinBrokerID, p.MinBrokerID+int32(len(p.BrokerPorts))-1, p.BrokerPorts[0], p.BrokerPorts[len(p.BrokerPorts)-1], p.MinBrokerID)
-}
-
 func (p *PortMapping) warnUnmapped(id int32) {
 	p.mu.Lock()
 	seen := p.warned[id]
 	p.warned[id] = true
 	p.mu.Unlock()
 	if !seen {
-		p.Log.Error(p.BrokerRangeError(id) + "; clients are not told about this broker")
+		for _, msg := range p.CheckBrokerIDs([]int32{id}) {
+			p.Log.Error(p.Path + ": " + msg + "; clients are not told about this broker")
+		}
 	}
 }
 

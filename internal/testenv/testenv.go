@@ -4,14 +4,17 @@
 package testenv
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"log/slog"
 	"math/rand/v2"
 	"net"
 	"os"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -72,6 +75,8 @@ type Options struct {
 	MaxFrameBytes int64
 	// LogLevel defaults to warn; STRAIT_TEST_LOG=debug overrides it.
 	LogLevel string
+	// LogWriter receives the gateway's logs; default stderr.
+	LogWriter io.Writer
 }
 
 // StartGateway serves a gateway in front of k on free loopback ports and
@@ -87,9 +92,6 @@ func StartGateway(t testing.TB, k *Kafka, o Options) *Gateway {
 	level := o.LogLevel
 	if level == "" {
 		level = "warn"
-	}
-	if v := os.Getenv("STRAIT_TEST_LOG"); v != "" {
-		level = v
 	}
 	base := FreePorts(t, o.BrokerPorts+1)
 	quoted := make([]string, len(k.Bootstrap))
@@ -123,13 +125,27 @@ listeners:
           advertised_host: 127.0.0.1
           min_broker_id: %d
 `, level, o.MaxFrameBytes, strings.Join(quoted, ", "), base, base+o.BrokerPorts, o.MinBrokerID)
+	g, cfg := StartConfig(t, text, o.LogWriter)
+	return &Gateway{Gateway: g, Bootstrap: net.JoinHostPort("127.0.0.1", strconv.Itoa(base)), FirstBrokerPort: base + 1, Config: cfg}
+}
+
+// StartConfig serves a gateway from config text, logging to w (stderr when
+// nil), waits until it is ready, and stops it when the test ends.
+func StartConfig(t testing.TB, text string, w io.Writer) (*gateway.Gateway, *config.Config) {
+	t.Helper()
 	cfg, err := config.Parse([]byte(text), ".")
 	if err != nil {
 		t.Fatalf("gateway config: %v\n%s", err, text)
 	}
+	if v := os.Getenv("STRAIT_TEST_LOG"); v != "" {
+		cfg.Observability.LogLevel = v
+	}
 	var lvl slog.Level
-	_ = lvl.UnmarshalText([]byte(level))
-	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: lvl}))
+	_ = lvl.UnmarshalText([]byte(cfg.Observability.LogLevel))
+	if w == nil {
+		w = os.Stderr
+	}
+	log := slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: lvl}))
 	g, err := gateway.New(cfg, log)
 	if err != nil {
 		t.Fatalf("gateway: %v", err)
@@ -143,7 +159,27 @@ listeners:
 		g.Stop(ctx)
 	})
 	WaitFor(t, 20*time.Second, "gateway ready", func() bool { ok, _ := g.Ready(); return ok })
-	return &Gateway{Gateway: g, Bootstrap: net.JoinHostPort("127.0.0.1", strconv.Itoa(base)), FirstBrokerPort: base + 1, Config: cfg}
+	return g, cfg
+}
+
+// SyncBuffer is a bytes.Buffer safe for concurrent writes, for capturing
+// logs.
+type SyncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *SyncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+// String returns what was written so far.
+func (b *SyncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }
 
 // FreePorts finds n consecutive free loopback ports and returns the first.
