@@ -1,0 +1,31 @@
+# Strait: build, test and benchmark.
+GO ?= go
+FUZZTIME ?= 20s
+
+.PHONY: all build test unit fuzz lint bench dev
+
+all: build
+
+build:
+	$(GO) build -o bin/strait ./cmd/strait
+
+# The whole test suite: lint, unit and in-process end-to-end tests with the
+# race detector, and a short fuzzing run of the frame and header parser.
+test: lint unit fuzz
+
+lint:
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+
+unit:
+	$(GO) test -race -count=1 -timeout 15m ./...
+
+fuzz:
+	$(GO) test -run '^$$' -fuzz '^FuzzRequestHeader$$' -fuzztime $(FUZZTIME) ./internal/protocol
+
+# Throughput and latency, direct and through the gateway, in the same run.
+bench:
+	$(GO) run ./test/bench
+
+dev:
+	$(GO) run ./cmd/strait dev
