@@ -86,7 +86,7 @@ func (m *Metrics) Observer(listener, vcluster string) session.Observer {
 		out:    m.bytesOut.WithLabelValues(listener, vcluster),
 	}
 	for k := int16(0); k < protocol.MaxKey; k++ {
-		if name := kmsg.NameForKey(k); name != "" && name != "Unknown" && protocol.MaxVersion(k) >= 0 {
+		if name := kmsg.NameForKey(k); name != "" && name != "Unknown" && protocol.Default.Max(k) >= 0 {
 			o.api[k] = &apiSeries{
 				requests: m.requests.WithLabelValues(listener, vcluster, name),
 				errors:   m.errors.WithLabelValues(listener, vcluster, name),

@@ -45,6 +45,13 @@ type Runtime struct {
 	// MaxFrameBytes caps the size of one Kafka frame from a client or a
 	// backend; larger frames close the connection. Default 104857600 (100 MiB).
 	MaxFrameBytes int64 `yaml:"max_frame_bytes"`
+	// FetchLeaderEndpoints serves Fetch v16+, whose responses may carry
+	// KIP-951 leader endpoints that the gateway then rewrites. That means
+	// reading every Fetch response whole before forwarding it. When false
+	// (the default), clients are offered Fetch up to v15: they learn of a
+	// new leader through metadata instead, and Fetch responses are
+	// forwarded without a copy.
+	FetchLeaderEndpoints bool `yaml:"fetch_leader_endpoints"`
 }
 
 // BackendCluster is a real Kafka cluster.

@@ -16,6 +16,7 @@ import (
 	"github.com/strait-gw/strait/internal/backend"
 	"github.com/strait-gw/strait/internal/config"
 	"github.com/strait-gw/strait/internal/listener"
+	"github.com/strait-gw/strait/internal/protocol"
 	"github.com/strait-gw/strait/internal/session"
 )
 
@@ -51,6 +52,11 @@ func New(cfg *config.Config, log *slog.Logger) (*Gateway, error) {
 	if maxFrame <= 0 || maxFrame > 1<<30 {
 		maxFrame = 100 << 20
 	}
+	caps := map[int16]int16{}
+	if !cfg.Runtime.FetchLeaderEndpoints {
+		caps[1] = protocol.FetchWithoutLeaderEndpoints
+	}
+	versions := protocol.NewVersions(caps)
 	for i := range cfg.Listeners {
 		l := &cfg.Listeners[i]
 		var fwd *config.ForwardConfig
@@ -85,6 +91,7 @@ func New(cfg *config.Config, log *slog.Logger) (*Gateway, error) {
 			MaxFrame: int32(maxFrame),
 			Drain:    cfg.Runtime.DrainDuration.D(),
 			Observer: g.metrics.Observer(l.Name, vc.Name),
+			Versions: versions,
 		}
 		g.listeners = append(g.listeners, pm)
 	}

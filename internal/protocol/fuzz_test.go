@@ -18,7 +18,7 @@ func FuzzRequestHeader(f *testing.F) {
 	f.Add([]byte{0, 18, 0, 3, 0, 0, 0, 1, 0xff, 0xff, 3, 1, 2, 3})
 	f.Add([]byte{0, 0, 0, 9, 0, 0, 0, 1, 0, 0, 0x80})
 	f.Fuzz(func(t *testing.T, frame []byte) {
-		h, err := ParseRequestHeader(frame)
+		h, err := Default.ParseRequestHeader(frame)
 		if err != nil {
 			return
 		}
@@ -28,10 +28,10 @@ func FuzzRequestHeader(f *testing.F) {
 		if h.Key == 0 {
 			_, _ = ProduceAcks(frame[h.Len:], h.Version)
 		}
-		if h.Version <= MaxVersion(h.Key) {
+		if h.Version <= Default.Max(h.Key) {
 			_, _ = ResponseHeaderLen(frame, h.Key, h.Version)
 			if RewritesResponse(h.Key, h.Version) {
-				_, _, _ = RewriteResponse(nil, h.Key, h.Version, frame[h.Len:], fakeAdv{})
+				_, _, _ = Default.RewriteResponse(nil, h.Key, h.Version, frame[h.Len:], fakeAdv{})
 			}
 		}
 	})

@@ -39,7 +39,7 @@ func (h *RequestHeader) Flexible() bool { return Flexible(h.Key, h.Version) }
 // the header. Unknown keys, broker-internal keys and versions above what the
 // gateway serves are errors, except that ApiVersions at any version parses:
 // the gateway answers a too new ApiVersions with UNSUPPORTED_VERSION.
-func ParseRequestHeader(frame []byte) (RequestHeader, error) {
+func (v *Versions) ParseRequestHeader(frame []byte) (RequestHeader, error) {
 	var h RequestHeader
 	if len(frame) < 10 {
 		return h, ErrShortHeader
@@ -53,7 +53,7 @@ func ParseRequestHeader(frame []byte) (RequestHeader, error) {
 	if h.Version < 0 {
 		return h, fmt.Errorf("%w %s v%d", ErrUnsupportedVersion, kmsg.NameForKey(h.Key), h.Version)
 	}
-	if !Supported(h.Key, h.Version) && h.Key != 18 {
+	if !v.Supported(h.Key, h.Version) && h.Key != 18 {
 		return h, fmt.Errorf("%w %s v%d", ErrUnsupportedVersion, kmsg.NameForKey(h.Key), h.Version)
 	}
 	r := kbin.Reader{Src: frame[8:]}
@@ -62,7 +62,7 @@ func ParseRequestHeader(frame []byte) (RequestHeader, error) {
 	}
 	// An ApiVersions above the gateway's maximum may use a header the
 	// gateway cannot know; only its key, version and correlation id matter.
-	if h.Key == 18 && h.Version > MaxVersion(18) {
+	if h.Key == 18 && h.Version > v.Max(18) {
 		h.Len = 8 + len(frame[8:]) - len(r.Src)
 		return h, nil
 	}

@@ -47,7 +47,7 @@ func TestParseRequestHeader(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			h, err := ParseRequestHeader(tc.frame)
+			h, err := Default.ParseRequestHeader(tc.frame)
 			if tc.err != nil {
 				if !errors.Is(err, tc.err) {
 					t.Fatalf("err = %v, want %v", err, tc.err)
@@ -60,7 +60,7 @@ func TestParseRequestHeader(t *testing.T) {
 			if h.Key != tc.key || h.Version != tc.version || h.ClientID != tc.client {
 				t.Fatalf("got %+v", h)
 			}
-			if h.Version <= MaxVersion(h.Key) {
+			if h.Version <= Default.Max(h.Key) {
 				// The body starts right after the header: decoding it gives back the request.
 				req := kmsg.RequestForKey(h.Key)
 				req.SetVersion(h.Version)
@@ -73,7 +73,7 @@ func TestParseRequestHeader(t *testing.T) {
 }
 
 func TestProduceAcks(t *testing.T) {
-	for v := int16(0); v <= MaxVersion(0); v++ {
+	for v := int16(0); v <= Default.Max(0); v++ {
 		for _, acks := range []int16{0, 1, -1} {
 			req := kmsg.NewPtrProduceRequest()
 			req.Version = v
@@ -81,7 +81,7 @@ func TestProduceAcks(t *testing.T) {
 			txn := "tx"
 			req.TransactionID = &txn
 			frame := requestFrame(req, "c")
-			h, err := ParseRequestHeader(frame)
+			h, err := Default.ParseRequestHeader(frame)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -109,12 +109,12 @@ func TestIntersectAPIVersions(t *testing.T) {
 	add(55, 0, 2)  // DescribeQuorum: capped at 1
 	add(300, 0, 1) // unknown key: dropped
 	add(1, 50, 60) // fetch: empty range after capping, dropped
-	IntersectAPIVersions(resp)
+	Default.IntersectAPIVersions(resp)
 	got := map[int16][2]int16{}
 	for _, k := range resp.ApiKeys {
 		got[k.ApiKey] = [2]int16{k.MinVersion, k.MaxVersion}
 	}
-	want := map[int16][2]int16{0: {3, MaxVersion(0)}, 3: {0, 5}, 55: {0, 1}}
+	want := map[int16][2]int16{0: {3, Default.Max(0)}, 3: {0, 5}, 55: {0, 1}}
 	if len(got) != len(want) {
 		t.Fatalf("got %v, want %v", got, want)
 	}
@@ -148,7 +148,7 @@ func rewriteAt(t *testing.T, key int16, build func(v int16) kmsg.Response) map[i
 		resp := build(v)
 		resp.SetVersion(v)
 		body := resp.AppendTo(nil)
-		nb, changed, err := RewriteResponse(nil, key, v, body, fakeAdv{})
+		nb, changed, err := Default.RewriteResponse(nil, key, v, body, fakeAdv{})
 		if err != nil {
 			t.Fatalf("%s v%d: %v", kmsg.NameForKey(key), v, err)
 		}
@@ -313,7 +313,7 @@ func TestRewriteUnchangedWithoutEndpoints(t *testing.T) {
 	resp := kmsg.NewPtrFetchResponse()
 	resp.Version = 16
 	body := resp.AppendTo(nil)
-	_, changed, err := RewriteResponse(nil, 1, 16, body, fakeAdv{})
+	_, changed, err := Default.RewriteResponse(nil, 1, 16, body, fakeAdv{})
 	if err != nil || changed {
 		t.Fatalf("changed=%v err=%v", changed, err)
 	}
@@ -330,7 +330,7 @@ func TestRewriteAPIVersions(t *testing.T) {
 		k.ApiKey, k.MaxVersion = key, 100
 		resp.ApiKeys = append(resp.ApiKeys, k)
 	}
-	out, changed, err := RewriteResponse(nil, 18, 3, resp.AppendTo(nil), fakeAdv{})
+	out, changed, err := Default.RewriteResponse(nil, 18, 3, resp.AppendTo(nil), fakeAdv{})
 	if err != nil || !changed {
 		t.Fatal(changed, err)
 	}
@@ -339,7 +339,7 @@ func TestRewriteAPIVersions(t *testing.T) {
 	if err := dec.ReadFrom(out); err != nil {
 		t.Fatal(err)
 	}
-	if len(dec.ApiKeys) != 2 || dec.ApiKeys[1].MaxVersion != MaxVersion(18) {
+	if len(dec.ApiKeys) != 2 || dec.ApiKeys[1].MaxVersion != Default.Max(18) {
 		t.Fatalf("%+v", dec.ApiKeys)
 	}
 	// A backend's UNSUPPORTED_VERSION answer is a v0 body whatever the request version.
@@ -348,7 +348,7 @@ func TestRewriteAPIVersions(t *testing.T) {
 	k := kmsg.NewApiVersionsResponseApiKey()
 	k.ApiKey, k.MaxVersion = 18, 2
 	v0.ApiKeys = append(v0.ApiKeys, k)
-	out, _, err = RewriteResponse(nil, 18, 4, v0.AppendTo(nil), fakeAdv{})
+	out, _, err = Default.RewriteResponse(nil, 18, 4, v0.AppendTo(nil), fakeAdv{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -358,7 +358,7 @@ func TestRewriteAPIVersions(t *testing.T) {
 	}
 	// The gateway's own answer to a too new request.
 	dec = kmsg.NewPtrApiVersionsResponse()
-	if err := dec.ReadFrom(UnsupportedAPIVersions(nil)); err != nil || dec.ErrorCode != 35 || dec.ApiKeys[0].MaxVersion != MaxVersion(18) {
+	if err := dec.ReadFrom(Default.UnsupportedAPIVersions(nil)); err != nil || dec.ErrorCode != 35 || dec.ApiKeys[0].MaxVersion != Default.Max(18) {
 		t.Fatalf("%+v %v", dec, err)
 	}
 }
@@ -402,5 +402,26 @@ func TestResponseHeader(t *testing.T) {
 	}
 	if _, err := ResponseHeaderLen(withTag[:6], 3, 12); err == nil {
 		t.Fatal("truncated tags: no error")
+	}
+}
+
+func TestVersionCaps(t *testing.T) {
+	v := NewVersions(map[int16]int16{1: FetchWithoutLeaderEndpoints})
+	if v.Max(1) != 15 || Default.Max(1) <= 15 {
+		t.Fatalf("fetch max: capped %d, default %d", v.Max(1), Default.Max(1))
+	}
+	if _, err := v.ParseRequestHeader(append([]byte{0, 1, 0, 16, 0, 0, 0, 1}, 0xff, 0xff, 0)); !errors.Is(err, ErrUnsupportedVersion) {
+		t.Fatalf("fetch v16 with the cap: %v", err)
+	}
+	resp := kmsg.NewPtrApiVersionsResponse()
+	k := kmsg.NewApiVersionsResponseApiKey()
+	k.ApiKey, k.MinVersion, k.MaxVersion = 1, 4, 18
+	resp.ApiKeys = append(resp.ApiKeys, k)
+	v.IntersectAPIVersions(resp)
+	if resp.ApiKeys[0].MaxVersion != 15 {
+		t.Fatalf("advertised fetch max %d", resp.ApiKeys[0].MaxVersion)
+	}
+	if Default.Max(4) != -1 || Default.Supported(4, 0) {
+		t.Fatal("broker-internal LeaderAndIsr served")
 	}
 }

@@ -48,9 +48,9 @@ func RewritesResponse(key, version int16) bool {
 // dst and returns it with changed true; otherwise dst is returned as is and
 // the caller forwards body unchanged. body may be aliased by the decoded
 // response only during the call.
-func RewriteResponse(dst []byte, key, version int16, body []byte, adv Advertiser) (out []byte, changed bool, err error) {
+func (v *Versions) RewriteResponse(dst []byte, key, version int16, body []byte, adv Advertiser) (out []byte, changed bool, err error) {
 	if key == 18 {
-		return rewriteAPIVersions(dst, version, body)
+		return v.rewriteAPIVersions(dst, version, body)
 	}
 	r, ok := rewriters[key]
 	if !ok || version < r.since {
@@ -70,7 +70,7 @@ func RewriteResponse(dst []byte, key, version int16, body []byte, adv Advertiser
 // rewriteAPIVersions narrows the backend's versions to the gateway's. A
 // backend that did not support the request's version answers with a v0 body
 // and UNSUPPORTED_VERSION, whatever the request's version was.
-func rewriteAPIVersions(dst []byte, version int16, body []byte) ([]byte, bool, error) {
+func (v *Versions) rewriteAPIVersions(dst []byte, version int16, body []byte) ([]byte, bool, error) {
 	if len(body) >= 2 && body[0] == 0 && body[1] == 35 {
 		version = 0
 	}
@@ -79,7 +79,7 @@ func rewriteAPIVersions(dst []byte, version int16, body []byte) ([]byte, bool, e
 	if err := resp.ReadFrom(body); err != nil {
 		return dst, false, fmt.Errorf("%w: decoding ApiVersions v%d response: %v", ErrMalformed, version, err)
 	}
-	IntersectAPIVersions(resp)
+	v.IntersectAPIVersions(resp)
 	return resp.AppendTo(dst), true, nil
 }
 
@@ -87,13 +87,13 @@ func rewriteAPIVersions(dst []byte, version int16, body []byte) ([]byte, bool, e
 // request with when the request's version is above what it serves: a v0
 // body with UNSUPPORTED_VERSION that tells the client which ApiVersions
 // versions to retry with, as a broker does.
-func UnsupportedAPIVersions(dst []byte) []byte {
+func (v *Versions) UnsupportedAPIVersions(dst []byte) []byte {
 	resp := kmsg.NewPtrApiVersionsResponse()
 	resp.Version = 0
 	resp.ErrorCode = 35
 	k := kmsg.NewApiVersionsResponseApiKey()
 	k.ApiKey = 18
-	k.MaxVersion = MaxVersion(18)
+	k.MaxVersion = v.Max(18)
 	resp.ApiKeys = append(resp.ApiKeys, k)
 	return resp.AppendTo(dst)
 }

@@ -45,15 +45,24 @@ var versionCaps = map[int16]int16{
 	55: 1, // DescribeQuorum v2 lists controller listeners; v1 does not.
 }
 
-// keyInfo is precomputed per API key.
-type keyInfo struct {
-	supported bool
-	max       int16
-	// flexible[v] tells whether version v uses the flexible (KIP-482) header.
-	flexible []bool
+// FetchWithoutLeaderEndpoints is the Fetch version cap that keeps KIP-951
+// leader endpoints out of Fetch responses. Fetch v16 differs from v15 only
+// by them; v17 and v18 add broker-only fields. Without endpoints to
+// rewrite, Fetch responses are forwarded without being read into memory.
+const FetchWithoutLeaderEndpoints = 15
+
+// flexible[key][v] tells whether version v of key uses the flexible
+// (KIP-482) header; it depends only on kmsg.
+var flexible [MaxKey][]bool
+
+// Versions is the highest version of each API key the gateway serves; -1
+// for keys it does not serve. It is immutable once built.
+type Versions struct {
+	max [MaxKey]int16
 }
 
-var keys [MaxKey]keyInfo
+// Default is the gateway's versions with no extra caps.
+var Default = NewVersions(nil)
 
 func init() {
 	for k := int16(0); k < MaxKey; k++ {
@@ -62,40 +71,53 @@ func init() {
 			continue
 		}
 		max := req.MaxVersion()
-		info := keyInfo{supported: !brokerInternal[k], max: max, flexible: make([]bool, max+1)}
-		if c, ok := versionCaps[k]; ok && c < max {
-			info.max = c
-		}
+		flexible[k] = make([]bool, max+1)
 		for v := int16(0); v <= max; v++ {
 			req.SetVersion(v)
-			info.flexible[v] = req.IsFlexible()
+			flexible[k][v] = req.IsFlexible()
 		}
-		keys[k] = info
 	}
+}
+
+// NewVersions builds the versions the gateway serves: every key kmsg knows
+// up to kmsg's maximum, less broker-internal keys, with the built-in caps
+// and then caps (key -> highest version) applied.
+func NewVersions(caps map[int16]int16) *Versions {
+	v := &Versions{}
+	for k := int16(0); k < MaxKey; k++ {
+		v.max[k] = -1
+		req := kmsg.RequestForKey(k)
+		if req == nil || brokerInternal[k] {
+			continue
+		}
+		v.max[k] = req.MaxVersion()
+		for _, c := range []map[int16]int16{versionCaps, caps} {
+			if m, ok := c[k]; ok && m < v.max[k] {
+				v.max[k] = m
+			}
+		}
+	}
+	return v
 }
 
 // Supported reports whether the gateway serves API key at version.
-func Supported(key, version int16) bool {
-	if key < 0 || key >= MaxKey {
-		return false
-	}
-	k := &keys[key]
-	return k.supported && version >= 0 && version <= k.max
+func (v *Versions) Supported(key, version int16) bool {
+	return key >= 0 && key < MaxKey && version >= 0 && version <= v.max[key]
 }
 
-// MaxVersion is the highest version of key the gateway serves, or -1.
-func MaxVersion(key int16) int16 {
-	if key < 0 || key >= MaxKey || !keys[key].supported {
+// Max is the highest version of key the gateway serves, or -1.
+func (v *Versions) Max(key int16) int16 {
+	if key < 0 || key >= MaxKey {
 		return -1
 	}
-	return keys[key].max
+	return v.max[key]
 }
 
 // Flexible reports whether requests of key at version use the flexible
-// header. The key and version must be Supported.
+// header. The key must be known to kmsg.
 func Flexible(key, version int16) bool {
-	k := &keys[key]
-	return int(version) < len(k.flexible) && k.flexible[version]
+	f := flexible[key]
+	return version >= 0 && int(version) < len(f) && f[version]
 }
 
 // ResponseFlexible reports whether the response header for key at version
@@ -108,10 +130,10 @@ func ResponseFlexible(key, version int16) bool {
 // IntersectAPIVersions narrows a backend's ApiVersions answer to what the
 // gateway serves: each key's range becomes [backend min, min(backend max,
 // gateway max)], and keys the gateway does not serve are dropped.
-func IntersectAPIVersions(resp *kmsg.ApiVersionsResponse) {
+func (v *Versions) IntersectAPIVersions(resp *kmsg.ApiVersionsResponse) {
 	kept := resp.ApiKeys[:0]
 	for _, k := range resp.ApiKeys {
-		gmax := MaxVersion(k.ApiKey)
+		gmax := v.Max(k.ApiKey)
 		if gmax < 0 {
 			continue
 		}

@@ -60,7 +60,9 @@ type Config struct {
 	Dial func(ctx context.Context) (net.Conn, error)
 	// Advertiser maps broker ids in responses to gateway addresses.
 	Advertiser protocol.Advertiser
-	Observer   Observer
+	// Versions are the API versions served; nil means protocol.Default.
+	Versions *protocol.Versions
+	Observer Observer
 }
 
 // inflight is a request awaiting its response.
@@ -84,6 +86,7 @@ type session struct {
 	respDone chan struct{}
 	draining atomic.Bool
 	scratch  []byte
+	versions *protocol.Versions
 }
 
 // errDrained ends the request loop when the session drains.
@@ -120,6 +123,10 @@ func Serve(ctx context.Context, client net.Conn, cfg *Config) {
 		br:       bufio.NewReaderSize(backend, bufSize),
 		fifo:     make(chan inflight, maxInflight),
 		respDone: make(chan struct{}),
+		versions: cfg.Versions,
+	}
+	if s.versions == nil {
+		s.versions = protocol.Default
 	}
 	go func() {
 		defer close(s.respDone)
@@ -257,7 +264,7 @@ func (s *session) requests() error {
 		if err != nil {
 			return err
 		}
-		h, err := protocol.ParseRequestHeader(p[4:])
+		h, err := s.versions.ParseRequestHeader(p[4:])
 		if err != nil {
 			if len(p) < size && errors.Is(err, protocol.ErrShortHeader) {
 				err = fmt.Errorf("%w: request header longer than %d bytes", protocol.ErrMalformed, len(p))
@@ -278,8 +285,8 @@ func (s *session) requests() error {
 			}
 			respond = acks != 0
 		case 18: // ApiVersions
-			if h.Version > protocol.MaxVersion(18) {
-				e.local = s.localResponse(h, protocol.UnsupportedAPIVersions(nil))
+			if h.Version > s.versions.Max(18) {
+				e.local = s.localResponse(h, s.versions.UnsupportedAPIVersions(nil))
 				if _, err := s.cr.Discard(size); err != nil {
 					return err
 				}
@@ -400,7 +407,7 @@ func (s *session) rewrite(e inflight, p []byte, size int) error {
 		return err
 	}
 	out := append(s.scratch[:0], frame[:4+hl]...)
-	out, changed, err := protocol.RewriteResponse(out, e.key, e.version, frame[4+hl:], s.cfg.Advertiser)
+	out, changed, err := s.versions.RewriteResponse(out, e.key, e.version, frame[4+hl:], s.cfg.Advertiser)
 	if err != nil {
 		return err
 	}

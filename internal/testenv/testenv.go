@@ -73,6 +73,8 @@ type Options struct {
 	MinBrokerID int32
 	// MaxFrameBytes sets runtime.max_frame_bytes when not zero.
 	MaxFrameBytes int64
+	// FetchLeaderEndpoints sets runtime.fetch_leader_endpoints.
+	FetchLeaderEndpoints bool
 	// LogLevel defaults to warn; STRAIT_TEST_LOG=debug overrides it.
 	LogLevel string
 	// LogWriter receives the gateway's logs; default stderr.
@@ -106,6 +108,7 @@ runtime:
   drain_duration: 2s
   shutdown_timeout: 5s
   max_frame_bytes: %d
+  fetch_leader_endpoints: %v
 backend_clusters:
   - name: kafka
     bootstrap_servers: [%s]
@@ -124,7 +127,7 @@ listeners:
           destination: vc
           advertised_host: 127.0.0.1
           min_broker_id: %d
-`, level, o.MaxFrameBytes, strings.Join(quoted, ", "), base, base+o.BrokerPorts, o.MinBrokerID)
+`, level, o.MaxFrameBytes, o.FetchLeaderEndpoints, strings.Join(quoted, ", "), base, base+o.BrokerPorts, o.MinBrokerID)
 	g, cfg := StartConfig(t, text, o.LogWriter)
 	return &Gateway{Gateway: g, Bootstrap: net.JoinHostPort("127.0.0.1", strconv.Itoa(base)), FirstBrokerPort: base + 1, Config: cfg}
 }
