@@ -13,7 +13,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -82,20 +81,20 @@ func TestRun(t *testing.T) {
 	missing := filepath.Join(dir, "missing.yaml")
 
 	tests := []struct {
-		name       string
-		args       []string
-		code       int
-		stdout     []string // pieces stdout must hold
-		stderr     []string // pieces stderr must hold
-		quietStdou bool     // stdout must be empty
+		name        string
+		args        []string
+		code        int
+		stdout      []string // pieces stdout must hold
+		stderr      []string // pieces stderr must hold
+		quietStdout bool     // stdout must be empty
 	}{
 		{name: "version", args: []string{"version"}, stdout: []string{"strait "}},
 		{name: "help", args: []string{"help"}, stdout: []string{"usage: strait", "validate -c FILE"}},
-		{name: "no command", args: nil, code: 2, stderr: []string{"usage: strait"}, quietStdou: true},
+		{name: "no command", args: nil, code: 2, stderr: []string{"usage: strait"}, quietStdout: true},
 		{name: "unknown command", args: []string{"serve"}, code: 2,
-			stderr: []string{`unknown command "serve"`, "usage: strait"}, quietStdou: true},
+			stderr: []string{`unknown command "serve"`, "usage: strait"}, quietStdout: true},
 		{name: "validate good", args: []string{"validate", "-c", good}, stdout: []string{good + ": ok"}},
-		{name: "validate bad", args: []string{"validate", "-c", bad}, code: 2, quietStdou: true, stderr: []string{
+		{name: "validate bad", args: []string{"validate", "-c", bad}, code: 2, quietStdout: true, stderr: []string{
 			bad + ": invalid configuration",
 			`observability.log_level: unknown log level "loud"`,
 			`backend_clusters[0].bootstrap_servers[0]: invalid address "no-port"`,
@@ -104,9 +103,9 @@ func TestRun(t *testing.T) {
 			`listeners[0].policies[0].config.destination: unknown virtual cluster "team-b" (line 19)`,
 			`listeners[0].policies[0].config.bootstrap_port: at_start needs at least 2 ports`,
 		}},
-		{name: "validate missing file", args: []string{"validate", "-c", missing}, code: 2, quietStdou: true,
+		{name: "validate missing file", args: []string{"validate", "-c", missing}, code: 2, quietStdout: true,
 			stderr: []string{missing, "no such file or directory"}},
-		{name: "validate bad flag", args: []string{"validate", "-x"}, code: 2, quietStdou: true,
+		{name: "validate bad flag", args: []string{"validate", "-x"}, code: 2, quietStdout: true,
 			stderr: []string{"flag provided but not defined: -x"}},
 		{name: "run missing file", args: []string{"run", "-c", missing}, code: 2,
 			stderr: []string{missing, "no such file or directory"}},
@@ -130,7 +129,7 @@ func TestRun(t *testing.T) {
 					t.Errorf("stderr lacks %q", want)
 				}
 			}
-			if tc.quietStdou && stdout.Len() > 0 {
+			if tc.quietStdout && stdout.Len() > 0 {
 				t.Errorf("stdout not empty")
 			}
 			if t.Failed() {
@@ -154,25 +153,6 @@ func TestValidateExamples(t *testing.T) {
 			}
 		})
 	}
-}
-
-// syncBuffer is a bytes.Buffer safe to write from a process's output copier
-// while the test reads it.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 // buildStrait builds the strait binary into a temporary directory.
@@ -205,15 +185,16 @@ func TestDevSmoke(t *testing.T) {
 	base := testenv.FreePorts(t, 12)
 	admin := "127.0.0.1:" + strconv.Itoa(base+11)
 	cmd := exec.Command(bin, "dev", "-port", strconv.Itoa(base), "-brokers", "3", "-admin", admin)
-	var stdout, stderr syncBuffer
+	var stdout, stderr testenv.SyncBuffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
 	exited := make(chan error, 1)
 	go func() { exited <- cmd.Wait() }()
+	reaped := false
 	t.Cleanup(func() {
-		if cmd.ProcessState == nil {
+		if !reaped {
 			_ = cmd.Process.Kill()
 			<-exited
 		}
@@ -285,6 +266,7 @@ func TestDevSmoke(t *testing.T) {
 	}
 	select {
 	case err := <-exited:
+		reaped = true
 		if err != nil {
 			t.Errorf("strait dev exited with %v after SIGTERM, want status 0", err)
 		}

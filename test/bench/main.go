@@ -87,7 +87,7 @@ func main() {
 	targets := []struct{ name, addr string }{{"direct", bootstrap[0]}, {"gateway", gwAddr}}
 	prod := map[string][]float64{}
 	cons := map[string][]float64{}
-	var gwCPU time.Duration
+	var gwProdCPU, gwConsCPU time.Duration
 	var gwBytes float64
 	for r := range *rounds {
 		order := targets
@@ -99,10 +99,12 @@ func main() {
 			createTopic(tg.addr, topic, *partitions)
 			cpu0 := procCPU(gwProc)
 			prod[tg.name] = append(prod[tg.name], produceThroughput(tg.addr, topic, value, *records))
+			cpu1 := procCPU(gwProc)
 			cons[tg.name] = append(cons[tg.name], consumeThroughput(tg.addr, topic, *records, *size))
 			if tg.name == "gateway" {
-				gwCPU += procCPU(gwProc) - cpu0
-				gwBytes += 2 * float64(*records**size)
+				gwProdCPU += cpu1 - cpu0
+				gwConsCPU += procCPU(gwProc) - cpu1
+				gwBytes += float64(*records * *size)
 			}
 			deleteTopic(tg.addr, topic)
 		}
@@ -124,7 +126,8 @@ func main() {
 	d, g := lat["direct"], lat["gateway"]
 	fmt.Printf("%-28s %12s %12s %+8.3fms\n", fmt.Sprintf("produce p50 @ %d rec/s", *rate), ms(d[0]), ms(g[0]), float64(g[0]-d[0])/1e6)
 	fmt.Printf("%-28s %12s %12s %+8.3fms\n", fmt.Sprintf("produce p99 @ %d rec/s", *rate), ms(d[1]), ms(g[1]), float64(g[1]-d[1])/1e6)
-	fmt.Printf("%-28s %12s %12.3f ms/MB\n", "gateway CPU per MB moved", "", float64(gwCPU)/1e6/(gwBytes/1e6))
+	fmt.Printf("%-28s %12s %12.3f ms/MB\n", "gateway CPU, produce", "", float64(gwProdCPU)/1e6/(gwBytes/1e6))
+	fmt.Printf("%-28s %12s %12.3f ms/MB\n", "gateway CPU, consume", "", float64(gwConsCPU)/1e6/(gwBytes/1e6))
 	fmt.Printf("\nrounds (MB/s): produce direct %v gateway %v; consume direct %v gateway %v\n",
 		round(prod["direct"]), round(prod["gateway"]), round(cons["direct"]), round(cons["gateway"]))
 	killChildren()

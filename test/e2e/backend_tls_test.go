@@ -4,7 +4,6 @@
 package e2e
 
 import (
-	"bytes"
 	"context"
 	"crypto/tls"
 	"fmt"
@@ -14,7 +13,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -40,25 +38,7 @@ type backendTLS struct {
 type tlsGateway struct {
 	*gateway.Gateway
 	bootstrap string
-	logs      *syncBuffer
-}
-
-// syncBuffer collects the gateway's log lines for assertions.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
+	logs      *testenv.SyncBuffer
 }
 
 // startTLSGateway serves a gateway in front of k with the backend TLS
@@ -124,7 +104,7 @@ listeners:
 	if err != nil {
 		t.Fatalf("gateway config: %v\n%s", err, text)
 	}
-	logs := &syncBuffer{}
+	logs := &testenv.SyncBuffer{}
 	level := slog.LevelWarn
 	if os.Getenv("STRAIT_TEST_LOG") == "debug" {
 		level = slog.LevelDebug
