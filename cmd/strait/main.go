@@ -84,7 +84,7 @@ func cmdValidate(args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	if _, err := config.Load(path); err != nil {
-		fmt.Fprintf(stderr, "%s: invalid configuration:\n%v\n", path, err)
+		reportConfigError(stderr, path, err)
 		return 2
 	}
 	fmt.Fprintf(stdout, "%s: ok\n", path)
@@ -98,10 +98,21 @@ func cmdRun(args []string, stderr io.Writer) int {
 	}
 	cfg, err := config.Load(path)
 	if err != nil {
-		fmt.Fprintf(stderr, "%s: invalid configuration:\n%v\n", path, err)
+		reportConfigError(stderr, path, err)
 		return 2
 	}
 	return serve(cfg, stderr, nil)
+}
+
+// reportConfigError prints why a config file was refused: every error with
+// its path, or why the file could not be read.
+func reportConfigError(w io.Writer, path string, err error) {
+	var errs *config.Errors
+	if errors.As(err, &errs) {
+		fmt.Fprintf(w, "%s: invalid configuration:\n%v\n", path, err)
+		return
+	}
+	fmt.Fprintf(w, "strait: cannot read config %s: %v\n", path, err)
 }
 
 // serve runs cfg until SIGINT or SIGTERM. started, if set, is called once

@@ -85,6 +85,10 @@ type session struct {
 	fifo     chan inflight
 	respDone chan struct{}
 	draining atomic.Bool
+	// pending counts requests queued and not yet answered. Once the
+	// request loop has ended and it is zero, the response loop only
+	// watches an idle backend and can be woken to end.
+	pending  atomic.Int32
 	scratch  []byte
 	versions *protocol.Versions
 }
@@ -131,7 +135,7 @@ func Serve(ctx context.Context, client net.Conn, cfg *Config) {
 	go func() {
 		defer close(s.respDone)
 		if err := s.responses(); err != nil && !s.draining.Load() {
-			s.logEnd("response", err)
+			s.logEnd("backend", err)
 		}
 		// Unblock the request loop if it is still reading.
 		client.Close()
@@ -144,8 +148,12 @@ func Serve(ctx context.Context, client net.Conn, cfg *Config) {
 	close(s.fifo)
 	switch {
 	case errors.Is(err, errDrained), errors.Is(err, io.EOF), errors.Is(err, os.ErrDeadlineExceeded) && s.draining.Load():
-		// Clean end: let in-flight responses finish.
+		// Clean end: let in-flight responses finish, and wake the
+		// response loop if it is idle, watching the backend.
 		s.drain()
+		if s.pending.Load() == 0 {
+			_ = s.backend.SetReadDeadline(time.Now())
+		}
 	case err != nil:
 		s.logEnd("request", err)
 		client.Close()
@@ -165,12 +173,18 @@ func (s *session) drain() {
 	_ = s.backend.SetDeadline(end)
 }
 
-func (s *session) logEnd(dir string, err error) {
-	if errors.Is(err, net.ErrClosed) || errors.Is(err, io.EOF) {
-		s.log.Debug("connection closed", "side", dir, "err", err)
-		return
+// logEnd logs why a session ended. Client misbehaviour is logged at debug
+// (a client must not be able to flood the log); backend failures other
+// than an orderly close are logged at warn.
+func (s *session) logEnd(side string, err error) {
+	var op *net.OpError
+	switch {
+	case errors.Is(err, net.ErrClosed), errors.Is(err, io.EOF), side == "request",
+		errors.As(err, &op) && op.Addr != nil && op.Addr.String() == s.client.RemoteAddr().String():
+		s.log.Debug("closing connection", "side", side, "err", err)
+	default:
+		s.log.Warn("closing connection: backend failed", "err", err)
 	}
-	s.log.Debug("closing connection", "side", dir, "err", err)
 }
 
 // peekFrame returns the start of the next frame, size prefix included: the
@@ -339,6 +353,7 @@ func (s *session) forwardAPIVersions(h protocol.RequestHeader, e inflight, p []b
 }
 
 func (s *session) push(e inflight) error {
+	s.pending.Add(1)
 	select {
 	case s.fifo <- e:
 		return nil
@@ -362,11 +377,16 @@ func withSize(frame []byte) []byte {
 
 // responses writes a response for each in-flight request, in order.
 func (s *session) responses() error {
-	for e := range s.fifo {
+	for {
+		e, ok, err := s.next()
+		if !ok {
+			return err
+		}
 		if e.local != nil {
 			if _, err := s.client.Write(e.local); err != nil {
 				return err
 			}
+			s.pending.Add(-1)
 			s.obs.Response(e.key, len(e.local), time.Since(e.start))
 			continue
 		}
@@ -390,9 +410,36 @@ func (s *session) responses() error {
 			s.obs.Error(e.key)
 			return err
 		}
+		s.pending.Add(-1)
 		s.obs.Response(e.key, size, time.Since(e.start))
 	}
-	return nil
+}
+
+// next returns the next in-flight request. While none is in flight it
+// watches the backend, so that a backend that closes the connection or
+// fails (a TLS alert after the handshake, say) closes the client at once
+// rather than at its next request. ok is false when the session is over.
+func (s *session) next() (e inflight, ok bool, err error) {
+	select {
+	case e, ok = <-s.fifo:
+		return e, ok, nil
+	default:
+	}
+	// A request is queued before it is written to the backend, so when
+	// a response byte arrives its request is already in the queue.
+	_, perr := s.br.Peek(1)
+	select {
+	case e, ok = <-s.fifo:
+		if ok || perr == nil {
+			return e, ok, nil
+		}
+		return e, false, nil // queue closed: the session is over
+	default:
+	}
+	if perr == nil {
+		return e, false, fmt.Errorf("%w: backend sent data with no request in flight", protocol.ErrMalformed)
+	}
+	return e, false, fmt.Errorf("backend connection lost: %w", perr)
 }
 
 // rewrite decodes a response that names brokers and writes it rewritten.

@@ -176,9 +176,24 @@ func TestBackendDownAndBack(t *testing.T) {
 	cl := newClient(t, gw.Bootstrap, kgo.AllowAutoTopicCreation())
 	produce(t, cl, "survive", 5, "up")
 
+	// An idle client whose backend connection is up when the backend goes.
+	brokerAddr := net.JoinHostPort("127.0.0.1", strconv.Itoa(gw.FirstBrokerPort))
+	idle := rawConn(t, brokerAddr)
+	testenv.WaitFor(t, 5*time.Second, "idle client's session", func() bool {
+		_, body := httpGet(t, "http://"+gw.AdminAddr()+"/metrics")
+		v, _ := metricValue(body, `strait_client_connections_active{listener="plain",virtual_cluster="vc"}`)
+		return v >= 2
+	})
+
 	k.Fake.Close()
-	c := rawConn(t, net.JoinHostPort("127.0.0.1", strconv.Itoa(gw.FirstBrokerPort)))
 	start := time.Now()
+	expectClosed(t, idle)
+	if d := time.Since(start); d > 5*time.Second {
+		t.Fatalf("idle client disconnected after %v", d)
+	}
+	// A new client while the backend is down.
+	c := rawConn(t, brokerAddr)
+	start = time.Now()
 	expectClosed(t, c)
 	if d := time.Since(start); d > 5*time.Second {
 		t.Fatalf("disconnect took %v", d)

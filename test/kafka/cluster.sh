@@ -303,7 +303,7 @@ start_node() {
     -XX:+ExitOnOutOfMemoryError -Djava.awt.headless=true \
     "-Dkafka.logs.dir=$dir/logs" "$log_opts" "${jvm_opts[@]+"${jvm_opts[@]}"}" \
     -cp "$LIBS/*" kafka.Kafka "$dir/server.properties" \
-    </dev/null >"$dir/stdout.log" 2>&1 &
+    </dev/null >"$dir/stdout.log" 2>&1 8>&- &
   # Wait for the PID file so stop/status can find the node at once.
   local _
   for _ in $(seq 1 50); do
@@ -514,9 +514,11 @@ on_exit() {
 
 # One start/stop at a time per cluster (e.g. parallel test packages all
 # making sure the cluster is up). The lock file lives beside DIR.
+# Only this script holds fd 8: the broker JVMs are started with it closed.
 lock() {
   exec 8>"$WORK.lock"
-  flock 8
+  flock -w "${STRAIT_KAFKA_LOCK_TIMEOUT:-600}" 8 ||
+    sk_die "another cluster.sh holds $WORK.lock (waited ${STRAIT_KAFKA_LOCK_TIMEOUT:-600}s)"
 }
 
 case "$CMD" in
