@@ -415,4 +415,27 @@ func TestLeaderMoveAndNewBroker(t *testing.T) {
 	if got := consume(t, cons, 300); len(got) != 300 {
 		t.Fatalf("got %d", len(got))
 	}
+
+	// The broker leaves: it is no longer advertised and its port closes.
+	if err := k.Fake.MoveTopicPartition("moving", 1, 0); err != nil {
+		t.Fatal(err)
+	}
+	if err := k.Fake.RemoveNode(id); err != nil {
+		t.Fatal(err)
+	}
+	testenv.WaitFor(t, 15*time.Second, "departed broker's port released", func() bool {
+		c, err := net.Dial("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)))
+		if err == nil {
+			c.Close()
+		}
+		return err != nil
+	})
+	md, err = adm.BrokerMetadata(ctxT(t, 10*time.Second))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(md.Brokers) != 3 {
+		t.Fatalf("metadata lists %d brokers after one left", len(md.Brokers))
+	}
+	produce(t, cl, "moving", 100, "after-leave")
 }
