@@ -93,6 +93,11 @@ type CertKey struct {
 	Certificate string `yaml:"certificate"`
 	// Key is the PEM private key.
 	Key string `yaml:"key"`
+	// CertificateFile and KeyFile are the files Certificate and Key were
+	// read from when given as a whole ${file:PATH} reference (absolute
+	// paths), so that they can be reloaded when they change; else empty.
+	CertificateFile string `yaml:"-"`
+	KeyFile         string `yaml:"-"`
 }
 
 // BackendAuth is how Strait authenticates to a backend cluster.
@@ -144,18 +149,73 @@ type Listener struct {
 
 // ListenerPolicy is one typed listener policy.
 type ListenerPolicy struct {
-	// Type is forward_to_virtual_cluster.
+	// Type is tls_server or forward_to_virtual_cluster.
 	Type string `yaml:"type"`
 	// Forward is the policy's config when Type is forward_to_virtual_cluster;
 	// it is decoded from the "config" key according to Type.
 	Forward *ForwardConfig `yaml:"-"`
+	// TLSServer is the policy's config when Type is tls_server.
+	TLSServer *TLSServerConfig `yaml:"-"`
+}
+
+// TLSServerConfig configures tls_server: TLS termination on a listener.
+type TLSServerConfig struct {
+	// Certificates are the server certificates; the one presented is
+	// chosen by the client's server name (SNI) among their SANs, the
+	// first being the default.
+	Certificates []CertKey `yaml:"certificates"`
+	// Versions bounds the TLS versions accepted: TLSv1.2 or TLSv1.3.
+	// Default min TLSv1.2, max TLSv1.3.
+	Versions TLSVersions `yaml:"versions"`
+	// AllowPlaintext also accepts plaintext Kafka on the same ports when a
+	// connection's first byte is not a TLS handshake. Default false.
+	AllowPlaintext bool `yaml:"allow_plaintext"`
+	// ClientAuthentication asks clients for certificates.
+	ClientAuthentication *ClientTLSAuth `yaml:"client_authentication"`
+}
+
+// TLSVersions is a range of TLS versions.
+type TLSVersions struct {
+	// Min is TLSv1.2 or TLSv1.3. Default TLSv1.2.
+	Min string `yaml:"min"`
+	// Max is TLSv1.2 or TLSv1.3. Default TLSv1.3.
+	Max string `yaml:"max"`
+}
+
+// ClientTLSAuth configures client certificates on a TLS listener.
+type ClientTLSAuth struct {
+	// Mode is required (a client without a trusted certificate is
+	// refused) or requested (a certificate is verified if given).
+	Mode string `yaml:"mode"`
+	// TLSTrustBundles are PEM bundles of the CAs client certificates must
+	// chain to.
+	TLSTrustBundles []string `yaml:"tls_trust_bundles"`
+	// TrustBundleFiles[i] is the file TLSTrustBundles[i] was read from when
+	// given as a whole ${file:PATH} reference, else empty.
+	TrustBundleFiles []string `yaml:"-"`
+	// PrincipalMapping derives the client's principal from its certificate.
+	PrincipalMapping PrincipalMapping `yaml:"principal_mapping"`
+}
+
+// PrincipalMapping derives a principal from a client certificate.
+type PrincipalMapping struct {
+	// Type is subject_dn (the subject as an RFC 2253 string, the
+	// default), cn, san_dns (the first DNS SAN), san_uri (the first URI
+	// SAN) or template.
+	Type string `yaml:"type"`
+	// Template, for type template, is text with placeholders for subject
+	// fields: {CN}, {O}, {OU}, {L}, {ST}, {C}, {SERIALNUMBER}; e.g.
+	// "User:{CN}@{O}". A placeholder whose field is absent is empty.
+	Template string `yaml:"template"`
 }
 
 // ForwardConfig configures forward_to_virtual_cluster.
 type ForwardConfig struct {
-	// Type is port_mapping.
+	// Type is port_mapping or sni.
 	Type string `yaml:"type"`
-	// Destination is the virtual cluster's name.
+	// Destination is the virtual cluster's name. For sni it is optional:
+	// when set, only that virtual cluster is served; when empty, the
+	// virtual cluster is found by the dns_label in the server name.
 	Destination string `yaml:"destination"`
 	// AdvertisedHost is the host name clients are told to connect to.
 	// Default: the listener's first address, or localhost when that is a
@@ -167,6 +227,24 @@ type ForwardConfig struct {
 	// MinBrokerID is the backend broker id served on the first broker port;
 	// the following ports serve the following ids. Default 0.
 	MinBrokerID int32 `yaml:"min_broker_id"`
+
+	// SNISuffix, for type sni, ends every host name this policy serves;
+	// it starts with "." or "-".
+	SNISuffix string `yaml:"sni_suffix"`
+	// AdvertisedPort, for type sni, is the port clients are told to use
+	// for every host name. Default: the listener's first port.
+	AdvertisedPort int `yaml:"advertised_port"`
+	// BrokerHostFormat, for type sni, is how host names are built.
+	BrokerHostFormat BrokerHostFormat `yaml:"broker_host_format"`
+}
+
+// BrokerHostFormat chooses the SNI host names of a virtual cluster.
+type BrokerHostFormat struct {
+	// Type is per_cluster_suffix (bootstrap.<dns_label><suffix> and
+	// broker-<id>.<dns_label><suffix>, the default) or shared_suffix
+	// (bootstrap-<dns_label><suffix> and broker-<id>-<dns_label><suffix>,
+	// which one wildcard certificate covers for every virtual cluster).
+	Type string `yaml:"type"`
 }
 
 // PortRange is an inclusive range of ports; a single port has First == Last.
