@@ -18,7 +18,8 @@
 # Environment: STRAIT_KAFKA_PORT_BASE, STRAIT_KAFKA_DIR, STRAIT_KAFKA_CACHE,
 #   STRAIT_KAFKA_HEAP_OPTS (default "-Xmx512m -Xms256m"), STRAIT_KAFKA_JVM_OPTS,
 #   STRAIT_KAFKA_START_TIMEOUT (seconds, default 180),
-#   STRAIT_KAFKA_STOP_TIMEOUT (seconds, default 30), KEEP=1 (stop keeps DIR).
+#   STRAIT_KAFKA_STOP_TIMEOUT (seconds, default 30), STRAIT_KAFKA_LOCK_TIMEOUT
+#   (seconds, default 600), KEEP=1 (stop keeps DIR).
 set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
