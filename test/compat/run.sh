@@ -8,6 +8,11 @@
 #   test/compat/run.sh python java     # some suites
 #   STRAIT_COMPAT_VERSIONS=4.4.0 test/compat/run.sh
 #
+# Several runs at once need their own STRAIT_KAFKA_PORT_BASE, STRAIT_KAFKA_DIR,
+# STRAIT_COMPAT_GATEWAY_PORT, STRAIT_COMPAT_RESULTS and STRAIT_COMPAT_DOC.
+# A suite may have an executable `install` beside `run`, which installs its
+# client libraries (idempotent; CI calls it on a fresh machine).
+#
 # A suite is test/compat/clients/NAME/run, called as
 #   run --bootstrap HOST:PORT --target direct|gateway --kafka-version V \
 #       --expect-brokers HOST:PORT,... --out FILE.jsonl
@@ -30,7 +35,11 @@ fi
 results="${STRAIT_COMPAT_RESULTS:-$root/.cache/compat}"
 rm -rf "$results"; mkdir -p "$results"
 
-go build -o bin/strait ./cmd/strait
+strait="$results/strait"
+go build -o "$strait" ./cmd/strait
+for s in "${suites[@]}"; do
+  if [[ -x "$here/clients/$s/install" ]]; then "$here/clients/$s/install"; fi
+done
 
 gw_pid=""
 cleanup() {
@@ -65,7 +74,7 @@ listeners:
       - type: forward_to_virtual_cluster
         config: {type: port_mapping, destination: compat, advertised_host: 127.0.0.1, min_broker_id: 1}
 YAML
-  bin/strait run -c "$cfg" >"$results/gateway-$v.log" 2>&1 &
+  "$strait" run -c "$cfg" >"$results/gateway-$v.log" 2>&1 &
   gw_pid=$!
   for _ in $(seq 1 100); do
     curl -fs "http://$admin/health/ready" >/dev/null 2>&1 && break
@@ -95,4 +104,4 @@ YAML
   test/kafka/cluster.sh stop "$v"
 done
 
-go run ./test/compat/report -results "$results" -known test/compat/known.tsv -out docs/compatibility.md
+go run ./test/compat/report -results "$results" -known test/compat/known.tsv -out "${STRAIT_COMPAT_DOC:-docs/compatibility.md}"
