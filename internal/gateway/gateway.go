@@ -26,7 +26,7 @@ type Gateway struct {
 	log       *slog.Logger
 	metrics   *admin.Metrics
 	backends  map[string]*backend.Cluster
-	listeners []*listener.PortMapping
+	listeners []servedListener
 	admin     *admin.Server
 
 	runCtx    context.Context
@@ -58,44 +58,100 @@ func New(cfg *config.Config, log *slog.Logger) (*Gateway, error) {
 	}
 	versions := protocol.NewVersions(caps)
 	for i := range cfg.Listeners {
-		l := &cfg.Listeners[i]
-		var fwd *config.ForwardConfig
-		path := ""
-		for j, p := range l.Policies {
-			if p.Forward != nil {
-				fwd, path = p.Forward, fmt.Sprintf("listeners[%d].policies[%d].config", i, j)
+		l, err := g.buildListener(i, versions, int32(maxFrame))
+		if err != nil {
+			return nil, err
+		}
+		g.listeners = append(g.listeners, l)
+	}
+	return g, nil
+}
+
+// servedListener is a listener the gateway starts and stops.
+type servedListener interface {
+	Start(ctx context.Context, conns *sync.WaitGroup) error
+	Close()
+	Ready() bool
+	ListenerName() string
+}
+
+// buildListener builds listener i: port mapping or SNI routing, over TLS
+// when it has a tls_server policy.
+func (g *Gateway) buildListener(i int, versions *protocol.Versions, maxFrame int32) (servedListener, error) {
+	cfg := g.cfg
+	l := &cfg.Listeners[i]
+	log := g.log.With("listener", l.Name)
+	var term *listener.Terminator
+	var forwards []*config.ForwardConfig
+	var paths []string
+	for j, p := range l.Policies {
+		switch {
+		case p.TLSServer != nil:
+			ts, err := listener.NewTLSServer(p.TLSServer, log)
+			if err != nil {
+				return nil, fmt.Errorf("listeners[%d].policies[%d].config: %w", i, j, err)
 			}
+			term = &listener.Terminator{TLS: ts, AllowPlaintext: p.TLSServer.AllowPlaintext}
+			if ca := p.TLSServer.ClientAuthentication; ca != nil {
+				term.Mapping = ca.PrincipalMapping
+			}
+		case p.Forward != nil:
+			forwards = append(forwards, p.Forward)
+			paths = append(paths, fmt.Sprintf("listeners[%d].policies[%d].config", i, j))
 		}
-		if fwd == nil {
-			return nil, fmt.Errorf("listeners[%d]: no forward_to_virtual_cluster policy", i)
-		}
-		vc := cfg.VirtualCluster(fwd.Destination)
-		if vc == nil {
-			return nil, fmt.Errorf("listeners[%d]: unknown virtual cluster %q", i, fwd.Destination)
-		}
-		bootstrap, brokers := fwd.BrokerPorts(l)
-		pm := &listener.PortMapping{
-			Name:           l.Name,
-			VirtualCluster: vc.Name,
-			Addresses:      l.Addresses,
-			MinBrokerID:    fwd.MinBrokerID,
-			AdvertisedHost: fwd.AdvertisedHost,
-			BootstrapPort:  bootstrap,
-			BrokerPorts:    brokers,
-			Path:           path,
-			CheckBrokerIDs: func(ids []int32) []string { return fwd.CheckBrokerIDs(l, ids) },
-			Backend:        g.backends[vc.Destination],
-			Log:            log.With("listener", l.Name, "virtual_cluster", vc.Name),
-		}
-		pm.Session = session.Config{
-			MaxFrame: int32(maxFrame),
+	}
+	if len(forwards) == 0 {
+		return nil, fmt.Errorf("listeners[%d]: no forward_to_virtual_cluster policy", i)
+	}
+	sessionFor := func(vc *config.VirtualCluster) session.Config {
+		return session.Config{
+			MaxFrame: maxFrame,
 			Drain:    cfg.Runtime.DrainDuration.D(),
 			Observer: g.metrics.Observer(l.Name, vc.Name),
 			Versions: versions,
 		}
-		g.listeners = append(g.listeners, pm)
 	}
-	return g, nil
+	if forwards[0].Type == "sni" {
+		if term == nil {
+			return nil, fmt.Errorf("listeners[%d]: sni routing needs a tls_server policy", i)
+		}
+		s := &listener.SNI{Name: l.Name, Addresses: l.Addresses, Ports: l.PortList(), Term: term, Log: log}
+		for _, fwd := range forwards {
+			r := &listener.SNIRoute{Forward: fwd, Clusters: map[string]*listener.SNICluster{}}
+			for k := range cfg.VirtualClusters {
+				vc := &cfg.VirtualClusters[k]
+				if fwd.Destination != "" && fwd.Destination != vc.Name {
+					continue
+				}
+				r.Clusters[vc.DNSLabel] = &listener.SNICluster{
+					Name: vc.Name, DNSLabel: vc.DNSLabel, Backend: g.backends[vc.Destination], Session: sessionFor(vc),
+				}
+			}
+			s.Routes = append(s.Routes, r)
+		}
+		return s, nil
+	}
+	fwd := forwards[0]
+	vc := cfg.VirtualCluster(fwd.Destination)
+	if vc == nil {
+		return nil, fmt.Errorf("%s.destination: unknown virtual cluster %q", paths[0], fwd.Destination)
+	}
+	bootstrap, brokers := fwd.BrokerPorts(l)
+	return &listener.PortMapping{
+		Name:           l.Name,
+		VirtualCluster: vc.Name,
+		Addresses:      l.Addresses,
+		MinBrokerID:    fwd.MinBrokerID,
+		AdvertisedHost: fwd.AdvertisedHost,
+		BootstrapPort:  bootstrap,
+		BrokerPorts:    brokers,
+		Path:           paths[0],
+		CheckBrokerIDs: func(ids []int32) []string { return fwd.CheckBrokerIDs(l, ids) },
+		Backend:        g.backends[vc.Destination],
+		Log:            log.With("virtual_cluster", vc.Name),
+		Session:        sessionFor(vc),
+		Term:           term,
+	}, nil
 }
 
 // Metrics returns the gateway's metrics.
@@ -153,7 +209,7 @@ func (g *Gateway) Ready() (bool, string) {
 	}
 	for _, l := range g.listeners {
 		if !l.Ready() {
-			why = append(why, fmt.Sprintf("listener %q is not bound", l.Name))
+			why = append(why, fmt.Sprintf("listener %q is not bound", l.ListenerName()))
 		}
 	}
 	return len(why) == 0, strings.Join(why, "; ")
@@ -191,8 +247,17 @@ func (g *Gateway) Stop(ctx context.Context) {
 func (g *Gateway) BootstrapAddrs() []string {
 	var out []string
 	for _, l := range g.listeners {
-		if l.BootstrapPort != 0 {
-			out = append(out, net.JoinHostPort(l.AdvertisedHost, fmt.Sprint(l.BootstrapPort)))
+		switch l := l.(type) {
+		case *listener.PortMapping:
+			if l.BootstrapPort != 0 {
+				out = append(out, net.JoinHostPort(l.AdvertisedHost, fmt.Sprint(l.BootstrapPort)))
+			}
+		case *listener.SNI:
+			for _, r := range l.Routes {
+				for label := range r.Clusters {
+					out = append(out, l.BootstrapAddr(label))
+				}
+			}
 		}
 	}
 	return out

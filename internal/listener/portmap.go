@@ -41,6 +41,8 @@ type PortMapping struct {
 	// Dial and Advertiser are set per port.
 	Session session.Config
 	Log     *slog.Logger
+	// Term terminates TLS when the listener has a tls_server policy.
+	Term *Terminator
 
 	ctx   context.Context
 	conns *sync.WaitGroup
@@ -65,8 +67,14 @@ func (p *PortMapping) Start(ctx context.Context, conns *sync.WaitGroup) error {
 		}
 	}
 	p.Backend.Watch(p.sync)
+	if p.Term != nil && p.Term.TLS != nil {
+		go p.Term.TLS.Watch(ctx)
+	}
 	return nil
 }
+
+// ListenerName is the listener's configured name.
+func (p *PortMapping) ListenerName() string { return p.Name }
 
 // Close stops accepting on every port. Established sessions go on until
 // their context ends.
@@ -222,7 +230,7 @@ func (p *PortMapping) accept(l net.Listener, cfg *session.Config) {
 		p.conns.Add(1)
 		go func() {
 			defer p.conns.Done()
-			session.Serve(p.ctx, conn, cfg)
+			serveConn(p.ctx, conn, p.Term, p.Log, func(ConnInfo) (*session.Config, error) { return cfg, nil })
 		}()
 	}
 }

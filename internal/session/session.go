@@ -62,7 +62,10 @@ type Config struct {
 	Advertiser protocol.Advertiser
 	// Versions are the API versions served; nil means protocol.Default.
 	Versions *protocol.Versions
-	Observer Observer
+	// Principal is the client's identity from its TLS certificate, if
+	// any; it is what ACLs and policies see.
+	Principal string
+	Observer  Observer
 }
 
 // inflight is a request awaiting its response.
@@ -88,9 +91,14 @@ type session struct {
 	// pending counts requests queued and not yet answered. Once the
 	// request loop has ended and it is zero, the response loop only
 	// watches an idle backend and can be woken to end.
-	pending  atomic.Int32
-	scratch  []byte
-	versions *protocol.Versions
+	pending atomic.Int32
+	// The backend watcher: watchReq starts one peek, watchDone has its
+	// result; watching is owned by the response loop.
+	watchReq  chan struct{}
+	watchDone chan error
+	watching  bool
+	scratch   []byte
+	versions  *protocol.Versions
 }
 
 // errDrained ends the request loop when the session drains.
@@ -123,17 +131,21 @@ func Serve(ctx context.Context, client net.Conn, cfg *Config) {
 
 	s := &session{
 		cfg: cfg, log: log, obs: obs, client: client, backend: backend,
-		cr:       bufio.NewReaderSize(client, bufSize),
-		br:       bufio.NewReaderSize(backend, bufSize),
-		fifo:     make(chan inflight, maxInflight),
-		respDone: make(chan struct{}),
-		versions: cfg.Versions,
+		cr:        bufio.NewReaderSize(client, bufSize),
+		br:        bufio.NewReaderSize(backend, bufSize),
+		fifo:      make(chan inflight, maxInflight),
+		respDone:  make(chan struct{}),
+		versions:  cfg.Versions,
+		watchReq:  make(chan struct{}, 1),
+		watchDone: make(chan error, 1),
 	}
 	if s.versions == nil {
 		s.versions = protocol.Default
 	}
+	go s.watch()
 	go func() {
 		defer close(s.respDone)
+		defer close(s.watchReq)
 		if err := s.responses(); err != nil && !s.draining.Load() {
 			s.logEnd("backend", err)
 		}
@@ -260,13 +272,28 @@ func forward(dst io.Writer, r *bufio.Reader, src net.Conn, p []byte, size int) e
 	if _, err := r.Discard(len(p)); err != nil {
 		return err
 	}
-	if rest := int64(size - len(p)); rest > 0 {
-		if _, err := io.CopyN(dst, src, rest); err != nil {
-			return err
-		}
+	rest := int64(size - len(p))
+	if rest <= 0 {
+		return nil
 	}
-	return nil
+	_, dstTCP := dst.(*net.TCPConn)
+	_, srcTCP := src.(*net.TCPConn)
+	if dstTCP && srcTCP {
+		_, err := io.CopyN(dst, src, rest) // splice(2)
+		return err
+	}
+	// TLS on either side: copy through a pooled buffer.
+	buf := copyPool.Get().(*[]byte)
+	defer copyPool.Put(buf)
+	_, err := io.CopyBuffer(writerOnly{dst}, io.LimitReader(src, rest), *buf)
+	return err
 }
+
+// copyPool holds buffers for copies that cannot be spliced.
+var copyPool = sync.Pool{New: func() any { b := make([]byte, 64<<10); return &b }}
+
+// writerOnly hides a writer's ReadFrom so io.CopyBuffer uses the buffer.
+type writerOnly struct{ io.Writer }
 
 // requests reads client frames and forwards them until an error.
 func (s *session) requests() error {
@@ -390,6 +417,10 @@ func (s *session) responses() error {
 			s.obs.Response(e.key, len(e.local), time.Since(e.start))
 			continue
 		}
+		if err := s.settle(); err != nil {
+			s.obs.Error(e.key)
+			return err
+		}
 		p, size, err := peekFrame(s.br, s.cfg.MaxFrame)
 		if err != nil {
 			s.obs.Error(e.key)
@@ -415,31 +446,63 @@ func (s *session) responses() error {
 	}
 }
 
-// next returns the next in-flight request. While none is in flight it
-// watches the backend, so that a backend that closes the connection or
-// fails (a TLS alert after the handshake, say) closes the client at once
-// rather than at its next request. ok is false when the session is over.
+// next returns the next in-flight request. While none is in flight a
+// watcher goroutine peeks at the backend, so that a backend that closes
+// the connection or fails (a TLS alert after the handshake, say) closes
+// the client at once rather than at its next request. ok is false when the
+// session is over. Before reading the backend, callers call settle.
 func (s *session) next() (e inflight, ok bool, err error) {
 	select {
 	case e, ok = <-s.fifo:
 		return e, ok, nil
 	default:
 	}
-	// A request is queued before it is written to the backend, so when
-	// a response byte arrives its request is already in the queue.
-	_, perr := s.br.Peek(1)
+	if !s.watching {
+		s.watching = true
+		s.watchReq <- struct{}{}
+	}
 	select {
 	case e, ok = <-s.fifo:
-		if ok || perr == nil {
+		return e, ok, nil
+	case werr := <-s.watchDone:
+		s.watching = false
+		// A request is queued before it is written to the backend, so
+		// when a response byte arrives its request is in the queue.
+		select {
+		case e, ok = <-s.fifo:
+			if ok && werr != nil {
+				return e, false, fmt.Errorf("backend connection lost: %w", werr)
+			}
 			return e, ok, nil
+		default:
 		}
-		return e, false, nil // queue closed: the session is over
-	default:
+		if werr == nil {
+			return e, false, fmt.Errorf("%w: backend sent data with no request in flight", protocol.ErrMalformed)
+		}
+		return e, false, fmt.Errorf("backend connection lost: %w", werr)
 	}
-	if perr == nil {
-		return e, false, fmt.Errorf("%w: backend sent data with no request in flight", protocol.ErrMalformed)
+}
+
+// settle waits for the backend watcher, if it runs, before the backend is
+// read: the response it waits for is on its way.
+func (s *session) settle() error {
+	if !s.watching {
+		return nil
 	}
-	return e, false, fmt.Errorf("backend connection lost: %w", perr)
+	s.watching = false
+	if err := <-s.watchDone; err != nil {
+		return fmt.Errorf("backend connection lost: %w", err)
+	}
+	return nil
+}
+
+// watch peeks at the backend each time it is asked to, until watchReq is
+// closed.
+func (s *session) watch() {
+	for range s.watchReq {
+		_, err := s.br.Peek(1)
+		s.watchDone <- err
+	}
 }
 
 // rewrite decodes a response that names brokers and writes it rewritten.

@@ -13,6 +13,7 @@ import (
 	"encoding/pem"
 	"math/big"
 	"net"
+	"net/url"
 	"testing"
 	"time"
 )
@@ -95,19 +96,49 @@ func (c *Cert) ServerTLS(clientCAs *CA) *tls.Config {
 
 func (ca *CA) issue(t testing.TB, cn string, usage x509.ExtKeyUsage, notAfter time.Time) *Cert {
 	t.Helper()
+	o := CertOptions{Subject: pkix.Name{CommonName: cn}, NotAfter: notAfter, Client: usage == x509.ExtKeyUsageClientAuth}
+	if !o.Client {
+		o.DNSNames = []string{"localhost"}
+		o.IPs = []net.IP{net.IPv4(127, 0, 0, 1), net.IPv6loopback}
+	}
+	return ca.Issue(t, o)
+}
+
+// CertOptions describes a certificate for Issue.
+type CertOptions struct {
+	Subject  pkix.Name
+	DNSNames []string
+	IPs      []net.IP
+	URIs     []*url.URL
+	// NotAfter defaults to a day from now.
+	NotAfter time.Time
+	// Client makes a client certificate; else a server certificate.
+	Client bool
+}
+
+// Issue issues a certificate signed by ca.
+func (ca *CA) Issue(t testing.TB, o CertOptions) *Cert {
+	t.Helper()
 	key := newKey(t)
+	if o.NotAfter.IsZero() {
+		o.NotAfter = time.Now().Add(24 * time.Hour)
+	}
+	usage := x509.ExtKeyUsageServerAuth
+	if o.Client {
+		usage = x509.ExtKeyUsageClientAuth
+	}
 	tmpl := &x509.Certificate{
 		SerialNumber: serial(t),
-		Subject:      pkix.Name{CommonName: cn},
+		Subject:      o.Subject,
 		NotBefore:    time.Now().Add(-time.Hour),
-		NotAfter:     notAfter,
+		NotAfter:     o.NotAfter,
 		KeyUsage:     x509.KeyUsageDigitalSignature,
 		ExtKeyUsage:  []x509.ExtKeyUsage{usage},
+		DNSNames:     o.DNSNames,
+		IPAddresses:  o.IPs,
+		URIs:         o.URIs,
 	}
-	if usage == x509.ExtKeyUsageServerAuth {
-		tmpl.DNSNames = []string{"localhost"}
-		tmpl.IPAddresses = []net.IP{net.IPv4(127, 0, 0, 1), net.IPv6loopback}
-	}
+	cn := o.Subject.CommonName
 	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca.cert, &key.PublicKey, ca.key)
 	if err != nil {
 		t.Fatalf("certificate %s: %v", cn, err)

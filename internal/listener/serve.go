@@ -1,0 +1,36 @@
+// The path of every accepted connection: set up (TLS), route, serve.
+
+package listener
+
+import (
+	"context"
+	"log/slog"
+	"net"
+
+	"github.com/strait-gw/strait/internal/session"
+)
+
+// serveConn sets up an accepted connection, asks route for the session
+// config, and serves it. Connections that fail setup or routing are closed
+// and logged with why.
+func serveConn(ctx context.Context, raw net.Conn, term *Terminator, log *slog.Logger, route func(ConnInfo) (*session.Config, error)) {
+	conn, info, err := term.Wrap(raw)
+	if err != nil {
+		raw.Close()
+		log.Info("closing client connection", "client", raw.RemoteAddr().String(), "reason", err.Error())
+		return
+	}
+	cfg, err := route(info)
+	if err != nil {
+		conn.Close()
+		log.Info("closing client connection", "client", raw.RemoteAddr().String(), "server_name", info.ServerName, "reason", err.Error())
+		return
+	}
+	if info.TLS {
+		c := *cfg
+		c.Principal = info.Principal
+		c.Log = c.Log.With("tls", true, "server_name", info.ServerName, "principal", info.Principal)
+		cfg = &c
+	}
+	session.Serve(ctx, conn, cfg)
+}
