@@ -75,6 +75,8 @@ type Options struct {
 	MaxFrameBytes int64
 	// FetchLeaderEndpoints sets runtime.fetch_leader_endpoints.
 	FetchLeaderEndpoints bool
+	// BasePort is the bootstrap port; 0 picks free ports.
+	BasePort int
 	// LogLevel defaults to warn; STRAIT_TEST_LOG=debug overrides it.
 	LogLevel string
 	// LogWriter receives the gateway's logs; default stderr.
@@ -95,7 +97,10 @@ func StartGateway(t testing.TB, k *Kafka, o Options) *Gateway {
 	if level == "" {
 		level = "warn"
 	}
-	base := FreePorts(t, o.BrokerPorts+1)
+	base := o.BasePort
+	if base == 0 {
+		base = FreePorts(t, o.BrokerPorts+1)
+	}
 	quoted := make([]string, len(k.Bootstrap))
 	for i, s := range k.Bootstrap {
 		quoted[i] = strconv.Quote(s)

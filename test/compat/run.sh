@@ -8,6 +8,9 @@
 #   test/compat/run.sh python java     # some suites
 #   STRAIT_COMPAT_VERSIONS=4.4.0 test/compat/run.sh
 #
+# It also runs the fault tests of test/realkafka against each cluster
+# (STRAIT_COMPAT_SKIP_FAULTS=1 skips them).
+#
 # Several runs at once need their own STRAIT_KAFKA_PORT_BASE, STRAIT_KAFKA_DIR,
 # STRAIT_COMPAT_GATEWAY_PORT, STRAIT_COMPAT_RESULTS and STRAIT_COMPAT_DOC.
 # A suite may have an executable `install` beside `run`, which installs its
@@ -100,6 +103,11 @@ YAML
     done
   done
   kill "$gw_pid"; wait "$gw_pid" 2>/dev/null || true; gw_pid=""
+
+  if [[ -z "${STRAIT_COMPAT_SKIP_FAULTS:-}" ]]; then
+    echo "-- faults (Kafka $v)"
+    STRAIT_REQUIRE_REAL_KAFKA=1 go test -count=1 -timeout 15m ./test/realkafka | tee "$results/$v-faults.log"
+  fi
   cp "$results/gateway-$v.log" "$results/gateway-$v.log.done"
   test/kafka/cluster.sh stop "$v"
 done

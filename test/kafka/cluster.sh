@@ -27,7 +27,7 @@ HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 source "$HERE/lib.sh"
 
 usage() {
-  sk_die "usage: cluster.sh start|stop|status VERSION [DIR]"
+  sk_die "usage: cluster.sh start|stop|status VERSION [DIR]; NODE=N cluster.sh stop-node|start-node VERSION [DIR]"
 }
 
 [[ $# -ge 2 && $# -le 3 ]] || usage
@@ -522,7 +522,50 @@ lock() {
     sk_die "another cluster.sh holds $WORK.lock (waited ${STRAIT_KAFKA_LOCK_TIMEOUT:-600}s)"
 }
 
+# stop-node/start-node N: one node of a running cluster, for fault tests.
+cmd_stop_node() {
+  local n="$1" pid deadline
+  pid="$(live_pid "$n")" || { echo "node $n is not running"; return 0; }
+  kill -TERM "$pid" 2>/dev/null || true
+  deadline=$((SECONDS + ${STRAIT_KAFKA_STOP_TIMEOUT:-30}))
+  while live_pid "$n" >/dev/null; do
+    if ((SECONDS >= deadline)); then
+      kill -KILL "$pid" 2>/dev/null || true
+      sleep 0.5
+      break
+    fi
+    sleep 0.2
+  done
+  rm -f "$(node_dir "$n")/pid"
+  echo "node $n stopped"
+}
+
+cmd_start_node() {
+  local n="$1" port deadline
+  if live_pid "$n" >/dev/null; then
+    echo "node $n is running"
+    return 0
+  fi
+  LIBS="$("$HERE/fetch.sh" "$VERSION")"
+  start_node "$n"
+  port="$(sk_port "$VERSION" PLAINTEXT "$n")"
+  deadline=$((SECONDS + ${STRAIT_KAFKA_START_TIMEOUT:-180}))
+  until port_open "$port"; do
+    ((SECONDS < deadline)) || sk_die "node $n did not open port $port"
+    sleep 0.2
+  done
+  echo "node $n started"
+}
+
 case "$CMD" in
+  stop-node)
+    lock
+    cmd_stop_node "${NODE:?set NODE=1|2|3}"
+    ;;
+  start-node)
+    lock
+    cmd_start_node "${NODE:?set NODE=1|2|3}"
+    ;;
   start)
     lock
     trap on_exit EXIT
