@@ -141,6 +141,14 @@ listeners:
 // nil), waits until it is ready, and stops it when the test ends.
 func StartConfig(t testing.TB, text string, w io.Writer) (*gateway.Gateway, *config.Config) {
 	t.Helper()
+	g, cfg := StartConfigNoWait(t, text, w)
+	WaitFor(t, 20*time.Second, "gateway ready", func() bool { ok, _ := g.Ready(); return ok })
+	return g, cfg
+}
+
+// StartConfigNoWait is StartConfig without waiting for readiness.
+func StartConfigNoWait(t testing.TB, text string, w io.Writer) (*gateway.Gateway, *config.Config) {
+	t.Helper()
 	cfg, err := config.Parse([]byte(text), ".")
 	if err != nil {
 		t.Fatalf("gateway config: %v\n%s", err, text)
@@ -166,7 +174,6 @@ func StartConfig(t testing.TB, text string, w io.Writer) (*gateway.Gateway, *con
 		defer cancel()
 		g.Stop(ctx)
 	})
-	WaitFor(t, 20*time.Second, "gateway ready", func() bool { ok, _ := g.Ready(); return ok })
 	return g, cfg
 }
 

@@ -13,6 +13,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -53,7 +54,13 @@ func ctxFor(t *testing.T, d time.Duration) context.Context {
 }
 
 func topicName(t *testing.T) string {
-	return fmt.Sprintf("%s-%d", t.Name(), rand.IntN(1e9))
+	name := strings.Map(func(r rune) rune {
+		if r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '.' || r == '-' || r == '_' {
+			return r
+		}
+		return '-'
+	}, t.Name())
+	return fmt.Sprintf("%s-%d", name, rand.IntN(1e9))
 }
 
 func createTopic(t *testing.T, cl *kgo.Client, topic string, partitions int32) {
@@ -279,4 +286,10 @@ func TestLeaderMove(t *testing.T) {
 		t.Fatalf("a record failed: %v", err)
 	}
 	verifyExactlyOnce(t, gw.Bootstrap, topic, n)
+}
+
+// startUnready serves a gateway that is expected never to become ready.
+func startUnready(t *testing.T, text string, logs *testenv.SyncBuffer) {
+	t.Helper()
+	testenv.StartConfigNoWait(t, text, logs)
 }
