@@ -62,7 +62,7 @@ func (s *SNI) resolve(name string) (target, error) {
 		return target{}, errNoServerName
 	}
 	for _, r := range s.Routes {
-		label, id, bootstrap, ok := names(r.Forward).ParseSNI(name)
+		label, id, bootstrap, ok := r.Forward.ParseSNI(name)
 		if !ok {
 			continue
 		}
@@ -170,7 +170,7 @@ type sniAdvertiser struct {
 }
 
 func (a sniAdvertiser) Advertise(id int32) (string, int32, bool) {
-	return names(a.f).BrokerHost(a.label, id), int32(a.f.AdvertisedPort), true
+	return a.f.BrokerHost(a.label, id), int32(a.f.AdvertisedPort), true
 }
 
 // BootstrapAddr is the address clients bootstrap from for a virtual
@@ -178,17 +178,8 @@ func (a sniAdvertiser) Advertise(id int32) (string, int32, bool) {
 func (s *SNI) BootstrapAddr(label string) string {
 	for _, r := range s.Routes {
 		if r.Clusters[label] != nil {
-			return net.JoinHostPort(strings.ToLower(names(r.Forward).BootstrapHost(label)), strconv.Itoa(r.Forward.AdvertisedPort))
+			return net.JoinHostPort(strings.ToLower(r.Forward.BootstrapHost(label)), strconv.Itoa(r.Forward.AdvertisedPort))
 		}
 	}
 	return ""
 }
-
-// sniNames is the host name scheme of an sni forward policy.
-type sniNames interface {
-	ParseSNI(serverName string) (dnsLabel string, brokerID int32, bootstrap bool, ok bool)
-	BrokerHost(dnsLabel string, id int32) string
-	BootstrapHost(dnsLabel string) string
-}
-
-func names(f *config.ForwardConfig) sniNames { return any(f).(sniNames) }

@@ -125,6 +125,7 @@ func Serve(ctx context.Context, client net.Conn, cfg *Config) {
 		return
 	}
 	defer backend.Close()
+	log.Debug("client connected", "backend", backend.RemoteAddr().String())
 	if tc, ok := client.(*net.TCPConn); ok {
 		_ = tc.SetNoDelay(true)
 	}
