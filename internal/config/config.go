@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"time"
 
 	"github.com/goccy/go-yaml"
@@ -102,6 +103,9 @@ const (
 	bootstrapNone        = "none"
 	tls12                = "tls12"
 	tls13                = "tls13"
+	tlsV12               = "TLSv1.2"
+	tlsV13               = "TLSv1.3"
+	principalSubjectDN   = "subject_dn"
 )
 
 // applyDefaults fills in what the file leaves out. Values the file sets,
@@ -173,20 +177,52 @@ func (d *decoder) applyDefaults(c *Config) {
 			def(p + ".addresses")
 		}
 		for j, pol := range l.Policies {
+			pp := indexPath(p+".policies", j) + ".config"
+			if t := pol.TLSServer; t != nil {
+				d.tlsServerDefaults(t, pp)
+			}
 			f := pol.Forward
 			if f == nil {
 				continue
 			}
-			fp := indexPath(p+".policies", j) + ".config"
+			if f.Type == forwardSNI {
+				if f.BrokerHostFormat.Type == "" {
+					f.BrokerHostFormat.Type = hostFormatPerCluster
+					def(pp + ".broker_host_format.type")
+				}
+				if !d.set[pp+".advertised_port"] && len(l.Ports) > 0 && l.Ports[0].First != 0 {
+					f.AdvertisedPort = l.Ports[0].First
+					def(pp + ".advertised_port")
+				}
+				// Host names compare case-insensitively; keep one form.
+				f.SNISuffix = strings.ToLower(f.SNISuffix)
+				continue
+			}
 			if f.BootstrapPort == "" {
 				f.BootstrapPort = bootstrapAtStart
-				def(fp + ".bootstrap_port")
+				def(pp + ".bootstrap_port")
 			}
 			if f.AdvertisedHost == "" && len(l.Addresses) > 0 {
 				f.AdvertisedHost = advertisedHostFor(l.Addresses[0])
-				def(fp + ".advertised_host")
+				def(pp + ".advertised_host")
 			}
 		}
+	}
+}
+
+// tlsServerDefaults fills in the defaults of the tls_server config at p.
+func (d *decoder) tlsServerDefaults(t *TLSServerConfig, p string) {
+	if t.Versions.Min == "" {
+		t.Versions.Min = tlsV12
+		d.defaulted[p+".versions.min"] = true
+	}
+	if t.Versions.Max == "" {
+		t.Versions.Max = tlsV13
+		d.defaulted[p+".versions.max"] = true
+	}
+	if ca := t.ClientAuthentication; ca != nil && ca.PrincipalMapping.Type == "" {
+		ca.PrincipalMapping.Type = principalSubjectDN
+		d.defaulted[p+".client_authentication.principal_mapping.type"] = true
 	}
 }
 

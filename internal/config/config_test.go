@@ -24,6 +24,16 @@ func readTestdata(t *testing.T, name string) string {
 	return string(b)
 }
 
+// testdataPath returns the absolute path of a file in testdata.
+func testdataPath(t *testing.T, name string) string {
+	t.Helper()
+	p, err := filepath.Abs(filepath.Join("testdata", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
 // diffConfig fails t with the first differing field of got and want.
 func diffConfig(t *testing.T, got, want *Config) {
 	t.Helper()
@@ -92,8 +102,10 @@ func TestLoadGood(t *testing.T) {
 					CABundle:    readTestdata(t, "ca.pem"),
 					TLSVersions: []string{"tls12", "tls13"},
 					ClientIdentity: &CertKey{
-						Certificate: readTestdata(t, "client.crt"),
-						Key:         readTestdata(t, "client.key"),
+						Certificate:     readTestdata(t, "client.crt"),
+						Key:             readTestdata(t, "client.key"),
+						CertificateFile: testdataPath(t, "client.crt"),
+						KeyFile:         testdataPath(t, "client.key"),
 					},
 				},
 				Authentication: BackendAuth{
@@ -431,6 +443,37 @@ func TestDefaults(t *testing.T) {
 			t.Errorf("advertised_host = %q, want localhost", h)
 		}
 	})
+	t.Run("tls_server and sni", func(t *testing.T) {
+		c := parseBase(t, `  - name: tls
+    ports: ["9443-9444", 9500]
+    policies:
+      - type: tls_server
+        config:
+          certificates: [{certificate: "${file:server-team-a.crt}", key: "${file:server-team-a.key}"}]
+          client_authentication: {mode: required, tls_trust_bundles: ["${file:ca.pem}"]}
+      - type: forward_to_virtual_cluster
+        config: {type: sni, sni_suffix: .kafka.example.com}
+`)
+		ts := c.Listeners[1].Policies[0].TLSServer
+		if want := (TLSVersions{Min: "TLSv1.2", Max: "TLSv1.3"}); ts.Versions != want {
+			t.Errorf("versions = %+v, want %+v", ts.Versions, want)
+		}
+		if ts.AllowPlaintext {
+			t.Error("allow_plaintext = true, want false")
+		}
+		if got := ts.ClientAuthentication.PrincipalMapping; got != (PrincipalMapping{Type: "subject_dn"}) {
+			t.Errorf("principal_mapping = %+v, want subject_dn", got)
+		}
+		want := &ForwardConfig{
+			Type:             "sni",
+			SNISuffix:        ".kafka.example.com",
+			AdvertisedPort:   9443,
+			BrokerHostFormat: BrokerHostFormat{Type: "per_cluster_suffix"},
+		}
+		if f := c.Listeners[1].Policies[1].Forward; !reflect.DeepEqual(f, want) {
+			t.Errorf("forward = %+v, want %+v (no port_mapping defaults)", f, want)
+		}
+	})
 }
 
 func TestReferences(t *testing.T) {
@@ -573,5 +616,214 @@ syntax error: x (line 2)`
 	var target *Errors
 	if !errors.As(err, &target) || len(*target) != 3 {
 		t.Errorf("errors.As(*Errors) = %v", target)
+	}
+}
+
+func TestLoadTLS(t *testing.T) {
+	t.Setenv("STRAIT_TEST_CA", readTestdata(t, "ca.pem"))
+	got, err := Load(filepath.Join("testdata", "tls.yaml"))
+	if err != nil {
+		t.Fatalf("Load: %v", err)
+	}
+	certKey := func(name string) CertKey {
+		return CertKey{
+			Certificate:     readTestdata(t, name+".crt"),
+			Key:             readTestdata(t, name+".key"),
+			CertificateFile: testdataPath(t, name+".crt"),
+			KeyFile:         testdataPath(t, name+".key"),
+		}
+	}
+	ca := readTestdata(t, "ca.pem")
+	anonymous := []ClientAuth{{Type: "anonymous"}}
+	want := &Config{
+		Admin:         Admin{Address: "127.0.0.1:8080"},
+		Observability: Observability{LogLevel: "info", LogFormat: "logfmt"},
+		Runtime: Runtime{
+			DrainDuration:   Duration(5 * time.Second),
+			ShutdownTimeout: Duration(10 * time.Second),
+			MaxFrameBytes:   104857600,
+		},
+		BackendClusters: []BackendCluster{{
+			Name:                   "local",
+			BootstrapServers:       []string{"127.0.0.1:9092"},
+			MetadataUpdateInterval: Duration(60 * time.Second),
+			Authentication:         BackendAuth{Type: "anonymous"},
+		}},
+		VirtualClusters: []VirtualCluster{
+			{Name: "team-a", Destination: "local", DNSLabel: "team-a", ACLMode: "passthrough", Authentication: anonymous},
+			{Name: "team-b", Destination: "local", DNSLabel: "b", ACLMode: "passthrough", Authentication: anonymous},
+		},
+		Listeners: []Listener{
+			{
+				Name:      "sni",
+				Addresses: []string{"0.0.0.0"},
+				Ports:     []PortRange{{9443, 9443}, {9444, 9444}},
+				Policies: []ListenerPolicy{
+					{
+						Type: "tls_server",
+						TLSServer: &TLSServerConfig{
+							Certificates: []CertKey{certKey("server-team-a"), certKey("server-shared")},
+							Versions:     TLSVersions{Min: "TLSv1.2", Max: "TLSv1.3"},
+						},
+					},
+					{
+						Type: "forward_to_virtual_cluster",
+						Forward: &ForwardConfig{
+							Type:             "sni",
+							Destination:      "team-a",
+							SNISuffix:        ".kafka.example.com",
+							AdvertisedPort:   9443,
+							BrokerHostFormat: BrokerHostFormat{Type: "per_cluster_suffix"},
+						},
+					},
+					{
+						Type: "forward_to_virtual_cluster",
+						Forward: &ForwardConfig{
+							Type:             "sni",
+							SNISuffix:        ".kafka.example.com",
+							AdvertisedPort:   443,
+							BrokerHostFormat: BrokerHostFormat{Type: "shared_suffix"},
+						},
+					},
+				},
+			},
+			{
+				Name:      "pm-tls",
+				Addresses: []string{"127.0.0.1"},
+				Ports:     []PortRange{{19092, 19094}},
+				Policies: []ListenerPolicy{
+					{
+						Type: "tls_server",
+						TLSServer: &TLSServerConfig{
+							Certificates:   []CertKey{certKey("server-shared")},
+							Versions:       TLSVersions{Min: "TLSv1.3", Max: "TLSv1.3"},
+							AllowPlaintext: true,
+							ClientAuthentication: &ClientTLSAuth{
+								Mode:             "requested",
+								TLSTrustBundles:  []string{ca, ca},
+								TrustBundleFiles: []string{testdataPath(t, "ca.pem"), ""},
+								PrincipalMapping: PrincipalMapping{Type: "template", Template: "User:{CN}@{O}"},
+							},
+						},
+					},
+					{
+						Type: "forward_to_virtual_cluster",
+						Forward: &ForwardConfig{
+							Type:           "port_mapping",
+							Destination:    "team-b",
+							AdvertisedHost: "kafka.example.com",
+							BootstrapPort:  "at_start",
+						},
+					},
+				},
+			},
+			{
+				Name:      "mtls",
+				Addresses: []string{"127.0.0.1"},
+				Ports:     []PortRange{{9543, 9543}},
+				Policies: []ListenerPolicy{
+					{
+						Type: "tls_server",
+						TLSServer: &TLSServerConfig{
+							Certificates: []CertKey{certKey("server-shared")},
+							Versions:     TLSVersions{Min: "TLSv1.2", Max: "TLSv1.2"},
+							ClientAuthentication: &ClientTLSAuth{
+								Mode:             "required",
+								TLSTrustBundles:  []string{ca},
+								TrustBundleFiles: []string{testdataPath(t, "ca.pem")},
+								PrincipalMapping: PrincipalMapping{Type: "subject_dn"},
+							},
+						},
+					},
+					{
+						Type: "forward_to_virtual_cluster",
+						Forward: &ForwardConfig{
+							Type:             "sni",
+							SNISuffix:        "-kafka.example.com",
+							AdvertisedPort:   9543,
+							BrokerHostFormat: BrokerHostFormat{Type: "shared_suffix"},
+						},
+					},
+				},
+			},
+		},
+	}
+	diffConfig(t, got, want)
+}
+
+// TestFileTracking pins which values record the file they were read from:
+// only TLS material given as exactly one ${file:PATH} reference, relative
+// paths made absolute against the configuration file's directory.
+func TestFileTracking(t *testing.T) {
+	dir := t.TempDir()
+	sub := filepath.Join(dir, "conf")
+	if err := os.Mkdir(sub, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"server-shared.crt", "server-shared.key", "ca.pem"} {
+		if err := os.WriteFile(filepath.Join(sub, name), []byte(readTestdata(t, name)), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	absCA := filepath.Join(dir, "ca-elsewhere.pem")
+	if err := os.WriteFile(absCA, []byte(readTestdata(t, "ca.pem")), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	yaml := strings.Replace(base, `["127.0.0.1:9092"]`, `["127.0.0.1:9092"]
+    tls:
+      enabled: true
+      client_identity: {certificate: "${file:server-shared.crt}", key: "${file:./server-shared.key}"}`, 1) +
+		`  - name: tls
+    ports: [9443]
+    policies:
+      - type: tls_server
+        config:
+          certificates:
+            - {certificate: "${file:../conf/server-shared.crt}", key: "${file:` + filepath.Join(sub, "server-shared.key") + `}"}
+            - {certificate: "${file:server-shared.crt}", key: "${env:STRAIT_TEST_KEY}"}
+          client_authentication:
+            mode: required
+            tls_trust_bundles:
+              - ${file:ca.pem}
+              - ${file:` + absCA + `}
+              - "${file:ca.pem}${file:ca.pem}"
+              - "$${file:ca.pem}"
+      - type: forward_to_virtual_cluster
+        config: {type: sni, sni_suffix: .kafka.example.com, broker_host_format: {type: shared_suffix}}
+`
+	t.Setenv("STRAIT_TEST_KEY", readTestdata(t, "server-shared.key"))
+	path := filepath.Join(sub, "strait.yaml")
+	if err := os.WriteFile(path, []byte(yaml), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	c, err := Load(path)
+	if err == nil {
+		t.Fatalf("Load succeeded, want the literal $${file:ca.pem} bundle refused")
+	}
+	want := `listeners[1].policies[0].config.client_authentication.tls_trust_bundles[3]: no PEM certificate found (line 30)`
+	if err.Error() != want {
+		t.Fatalf("Load: %v\nwant %s", err, want)
+	}
+	yaml = strings.Replace(yaml, `              - "$${file:ca.pem}"`+"\n", "", 1)
+	if err := os.WriteFile(path, []byte(yaml), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if c, err = Load(path); err != nil {
+		t.Fatalf("Load: %v", err)
+	}
+	id := c.BackendClusters[0].TLS.ClientIdentity
+	if id.CertificateFile != filepath.Join(sub, "server-shared.crt") || id.KeyFile != filepath.Join(sub, "server-shared.key") {
+		t.Errorf("client_identity files = %q, %q; want both in %s", id.CertificateFile, id.KeyFile, sub)
+	}
+	ts := c.Listeners[1].Policies[0].TLSServer
+	if got := ts.Certificates[0]; got.CertificateFile != filepath.Join(sub, "server-shared.crt") || got.KeyFile != filepath.Join(sub, "server-shared.key") {
+		t.Errorf("certificates[0] files = %q, %q; want both in %s, cleaned", got.CertificateFile, got.KeyFile, sub)
+	}
+	if got := ts.Certificates[1]; got.CertificateFile != filepath.Join(sub, "server-shared.crt") || got.KeyFile != "" {
+		t.Errorf("certificates[1] files = %q, %q; want %s and none (an env value)", got.CertificateFile, got.KeyFile, filepath.Join(sub, "server-shared.crt"))
+	}
+	wantFiles := []string{filepath.Join(sub, "ca.pem"), absCA, ""}
+	if got := ts.ClientAuthentication.TrustBundleFiles; !slices.Equal(got, wantFiles) {
+		t.Errorf("TrustBundleFiles = %q, want %q", got, wantFiles)
 	}
 }

@@ -35,7 +35,10 @@ type decoder struct {
 	hushed map[string]bool
 	// quiet records single paths validation stays quiet about: a field that
 	// is missing because of a misspelt key already reported with a hint.
-	quiet   map[string]bool
+	quiet map[string]bool
+	// files maps the path of a string given as exactly one ${file:PATH}
+	// reference to the file's absolute path.
+	files   map[string]string
 	anchors map[string]ast.Node
 	// merges counts the merge keys being expanded, to stop a merge cycle.
 	merges int
@@ -49,6 +52,7 @@ func newDecoder(baseDir string) *decoder {
 		defaulted: map[string]bool{},
 		hushed:    map[string]bool{},
 		quiet:     map[string]bool{},
+		files:     map[string]string{},
 		anchors:   map[string]ast.Node{},
 	}
 }
@@ -182,6 +186,8 @@ var (
 	portRangeType      = reflect.TypeFor[PortRange]()
 	durationType       = reflect.TypeFor[Duration]()
 	listenerPolicyType = reflect.TypeFor[ListenerPolicy]()
+	certKeyType        = reflect.TypeFor[CertKey]()
+	clientTLSAuthType  = reflect.TypeFor[ClientTLSAuth]()
 )
 
 // decode decodes n into v, which is the field at path.
@@ -201,6 +207,23 @@ func (d *decoder) decode(n ast.Node, v reflect.Value, path string) {
 		return
 	case listenerPolicyType:
 		d.decodePolicy(n, v.Addr().Interface().(*ListenerPolicy), path)
+		return
+	case certKeyType:
+		d.decodeStruct(n, v, path)
+		ck := v.Addr().Interface().(*CertKey)
+		ck.CertificateFile = d.files[joinPath(path, "certificate")]
+		ck.KeyFile = d.files[joinPath(path, "key")]
+		return
+	case clientTLSAuthType:
+		d.decodeStruct(n, v, path)
+		a := v.Addr().Interface().(*ClientTLSAuth)
+		a.TrustBundleFiles = nil
+		if len(a.TLSTrustBundles) > 0 {
+			a.TrustBundleFiles = make([]string, len(a.TLSTrustBundles))
+			for i := range a.TLSTrustBundles {
+				a.TrustBundleFiles[i] = d.files[indexPath(joinPath(path, "tls_trust_bundles"), i)]
+			}
+		}
 		return
 	}
 	switch v.Kind() {
@@ -581,8 +604,23 @@ func (d *decoder) decodePortRange(n ast.Node, r *PortRange, path string) {
 // Listener policy types and forward types that are implemented.
 const (
 	policyForward      = "forward_to_virtual_cluster"
+	policyTLSServer    = "tls_server"
+	policyTypes        = policyForward + ", " + policyTLSServer
 	forwardPortMapping = "port_mapping"
+	forwardSNI         = "sni"
+	forwardTypes       = forwardPortMapping + ", " + forwardSNI
 )
+
+// forwardKeys lists the keys of a forward config that belong to one forward
+// type only; the others' keys are an error rather than silently ignored.
+var forwardKeys = map[string]string{
+	"advertised_host":    forwardPortMapping,
+	"bootstrap_port":     forwardPortMapping,
+	"min_broker_id":      forwardPortMapping,
+	"sni_suffix":         forwardSNI,
+	"advertised_port":    forwardSNI,
+	"broker_host_format": forwardSNI,
+}
 
 // decodePolicy decodes a listener policy, whose config is decoded according
 // to its type, wherever "type" appears in the mapping.
@@ -624,14 +662,18 @@ func (d *decoder) decodePolicy(n ast.Node, p *ListenerPolicy, path string) {
 		d.set[configPath] = true
 		p.Forward = &ForwardConfig{}
 		d.decodeForward(cfg, p.Forward, configPath)
+	case policyTLSServer:
+		if configKV != nil {
+			d.decode(configKV.Value, reflect.ValueOf(&p.TLSServer).Elem(), configPath)
+		}
 	default:
-		d.fail(typePath, line(typeKV.Value), "unsupported policy type %q (supported: %s)", p.Type, policyForward)
+		d.fail(typePath, line(typeKV.Value), "unsupported policy type %q (supported: %s)", p.Type, policyTypes)
 	}
 }
 
 // decodeForward decodes a forward_to_virtual_cluster config. The rest of
 // the config is decoded only for a supported forward type: the keys of the
-// others are theirs.
+// others are theirs. Keys of the other supported type are reported.
 func (d *decoder) decodeForward(n ast.Node, f *ForwardConfig, path string) {
 	kvs, ok := d.entries(n, path)
 	if !ok {
@@ -646,10 +688,24 @@ func (d *decoder) decodeForward(n ast.Node, f *ForwardConfig, path string) {
 		}
 		d.lines[typePath] = line(kv.Key)
 		d.decode(kv.Value, reflect.ValueOf(&f.Type).Elem(), typePath)
-		if f.Type != "" && f.Type != forwardPortMapping {
-			d.fail(typePath, line(kv.Value), "unsupported forward type %q (supported: %s)", f.Type, forwardPortMapping)
+		switch f.Type {
+		case "", forwardPortMapping, forwardSNI:
+		default:
+			d.fail(typePath, line(kv.Value), "unsupported forward type %q (supported: %s)", f.Type, forwardTypes)
 			return
 		}
+	}
+	if f.Type != "" {
+		kept := rest[:0]
+		for _, kv := range rest {
+			key := keyString(kv.Key)
+			if only, ok := forwardKeys[key]; ok && only != f.Type {
+				d.fail(joinPath(path, key), line(kv.Key), "only for type %s", only)
+				continue
+			}
+			kept = append(kept, kv)
+		}
+		rest = kept
 	}
 	d.decodeFields(rest, reflect.ValueOf(f).Elem(), path)
 }

@@ -30,6 +30,18 @@ func TestParseBase(t *testing.T) {
 	}
 }
 
+// Certificates for tls_server: teamACert covers team-a's per_cluster_suffix
+// host names under .kafka.example.com; sharedCert covers the shared_suffix
+// host names of every virtual cluster under .kafka.example.com or
+// -kafka.example.com.
+const (
+	teamACert  = `[{certificate: "${file:server-team-a.crt}", key: "${file:server-team-a.key}"}]`
+	sharedCert = `[{certificate: "${file:server-shared.crt}", key: "${file:server-shared.key}"}]`
+)
+
+// withTeamB is base with a second virtual cluster, team-b, on lines 7-8.
+var withTeamB = strings.Replace(base, "listeners:\n", "  - name: team-b\n    destination: local\nlisteners:\n", 1)
+
 func TestParseErrors(t *testing.T) {
 	tests := []struct {
 		name string
@@ -64,7 +76,7 @@ listeners:
 			want: []string{
 				"backend_clusters[0].colour: unknown field (line 4)",
 				"virtual_clusters[0].tls: unknown field (line 8)",
-				"listeners[0].policies[0].config.sni_suffix: unknown field (line 14)",
+				"listeners[0].policies[0].config.sni_suffix: only for type sni (line 14)",
 			},
 		},
 		{
@@ -295,34 +307,32 @@ listeners:
 			},
 		},
 		{
-			name: "unsupported policy type tls_server",
-			yaml: base + `  - name: tls
+			name: "unsupported policy type",
+			yaml: base + `  - name: limited
     addresses: ["0.0.0.0"]
     ports: [9443]
     policies:
-      - type: tls_server
-        config:
-          certificates: [{certificate: "${file:gw.crt}", key: "${file:gw.key}"}]
+      - type: rate_limit
+        config: {bytes_per_second: 1000}
 `,
 			want: []string{
-				"listeners[1].policies[0].type: unsupported policy type \"tls_server\" (supported: forward_to_virtual_cluster) (line 17)",
+				"listeners[1].policies[0].type: unsupported policy type \"rate_limit\" (supported: forward_to_virtual_cluster, tls_server) (line 17)",
 				"listeners[1].policies: a forward_to_virtual_cluster policy is required (line 16)",
 			},
 		},
 		{
-			name: "unsupported forward type sni",
-			yaml: base + `  - name: tls
+			name: "unsupported forward type",
+			yaml: base + `  - name: static
     addresses: ["0.0.0.0"]
     ports: [9443]
     policies:
       - type: forward_to_virtual_cluster
         config:
-          type: sni
-          sni_suffix: .kafka.example.com
-          advertised_port: 9443
+          type: static
+          destination: team-a
 `,
 			want: []string{
-				"listeners[1].policies[0].config.type: unsupported forward type \"sni\" (supported: port_mapping) (line 19)",
+				"listeners[1].policies[0].config.type: unsupported forward type \"static\" (supported: port_mapping, sni) (line 19)",
 			},
 		},
 		{
@@ -603,12 +613,12 @@ virtual_clusters:
 `,
 			want: []string{
 				"listeners[1].policies: a forward_to_virtual_cluster policy is required (line 15)",
-				"listeners[2].policies[1].type: only one forward_to_virtual_cluster policy is allowed per listener (the first is policies[0]) (line 21)",
-				"listeners[3].policies[0].type: required (supported: forward_to_virtual_cluster) (line 26)",
+				"listeners[2].policies[1].config.type: only one port_mapping policy is allowed per listener (the first is policies[0]) (line 22)",
+				"listeners[3].policies[0].type: required (supported: forward_to_virtual_cluster, tls_server) (line 26)",
 				"listeners[3].policies[1].config: required (line 27)",
-				"listeners[3].policies[2].type: only one forward_to_virtual_cluster policy is allowed per listener (the first is policies[1]) (line 28)",
+				"listeners[3].policies[2].config: required (line 28)",
 				"listeners[4].name: duplicate listener name \"plain\" (also listeners[0]) (line 29)",
-				"listeners[4].policies[0].config.type: required (supported: port_mapping) (line 33)",
+				"listeners[4].policies[0].config.type: required (supported: port_mapping, sni) (line 33)",
 				"listeners[4].policies[0].config.advertised_host: invalid host \"bad host\" (expected an IP address or host name) (line 33)",
 				"listeners[4].policies[0].config.bootstrap_port: unknown bootstrap port mode \"first\" (expected at_start or none) (line 33)",
 			},
@@ -724,6 +734,394 @@ listeners:
 			want: []string{
 				"listeners[0].policies[0].config.min_broker_id: expected an integer, got \"one\" (line 12)",
 				"runtime.drain_duration: invalid duration \"one\" (expected a Go duration such as \"30s\" or \"1m30s\") (line 14)",
+			},
+		},
+
+		{
+			name: "tls_server config missing, twice, and after forwarding",
+			yaml: base + `  - name: tls
+    ports: [9443]
+    policies:
+      - type: forward_to_virtual_cluster
+        config: {type: sni, sni_suffix: .kafka.example.com}
+      - type: tls_server
+        config:
+          certificates: ` + teamACert + `
+      - type: tls_server
+`,
+			want: []string{
+				"listeners[1].policies[1].type: must come before the forward_to_virtual_cluster policies (policies[0] is one) (line 18)",
+				"listeners[1].policies[2].type: only one tls_server policy is allowed per listener (the first is policies[1]) (line 21)",
+				"listeners[1].policies[2].config: required (line 21)",
+			},
+		},
+		{
+			name: "tls_server certificates",
+			yaml: base + `  - name: none
+    ports: [9443, 9444]
+    policies:
+      - type: tls_server
+        config: {certificates: []}
+      - type: forward_to_virtual_cluster
+        config: {type: port_mapping, destination: team-a}
+  - name: bad
+    ports: [9543, 9544]
+    policies:
+      - type: tls_server
+        config:
+          certificates:
+            - {certificate: "${file:server-team-a.crt}", key: "${file:server-shared.key}"}
+            - {certificate: "${file:server-nonames.crt}", key: "${file:server-nonames.key}"}
+            - {certificate: "${file:server-team-a.crt}"}
+            - {certificate: "${file:bad.pem}", key: "${file:client.key}"}
+      - type: forward_to_virtual_cluster
+        config: {type: port_mapping, destination: team-a}
+`,
+			want: []string{
+				"listeners[1].policies[0].config.certificates: at least one certificate is required (line 17)",
+				"listeners[2].policies[0].config.certificates[0]: invalid certificate or key: tls: private key does not match public key (line 26)",
+				"listeners[2].policies[0].config.certificates[1].certificate: names no host: it has neither a subject alternative name nor a common name (line 27)",
+				"listeners[2].policies[0].config.certificates[2].key: required (line 28)",
+				"listeners[2].policies[0].config.certificates[3]: invalid certificate or key: tls: failed to find any PEM data in certificate input (line 29)",
+			},
+		},
+		{
+			name: "tls versions",
+			yaml: base + `  - name: old
+    ports: [9443, 9444]
+    policies:
+      - type: tls_server
+        config:
+          certificates: ` + sharedCert + `
+          versions: {min: TLSv1.1, max: tls13}
+      - type: forward_to_virtual_cluster
+        config: {type: port_mapping, destination: team-a}
+  - name: upside-down
+    ports: [9543, 9544]
+    policies:
+      - type: tls_server
+        config:
+          certificates: ` + sharedCert + `
+          versions: {min: TLSv1.3, max: TLSv1.2}
+      - type: forward_to_virtual_cluster
+        config: {type: port_mapping, destination: team-a}
+  - name: ancient
+    ports: [9643, 9644]
+    policies:
+      - type: tls_server
+        config:
+          certificates: ` + sharedCert + `
+          versions: {max: TLSv1.0}
+      - type: forward_to_virtual_cluster
+        config: {type: port_mapping, destination: team-a}
+`,
+			want: []string{
+				"listeners[1].policies[0].config.versions.min: TLS versions below TLSv1.2 are not supported (line 19)",
+				"listeners[1].policies[0].config.versions.max: unknown TLS version \"tls13\" (expected TLSv1.2 or TLSv1.3) (line 19)",
+				"listeners[2].policies[0].config.versions: min TLSv1.3 is greater than max TLSv1.2 (line 28)",
+				"listeners[3].policies[0].config.versions.max: TLS versions below TLSv1.2 are not supported (line 37)",
+			},
+		},
+		{
+			name: "client authentication",
+			yaml: base + `  - name: empty
+    ports: [9443, 9444]
+    policies:
+      - type: tls_server
+        config:
+          certificates: ` + sharedCert + `
+          client_authentication: {principal_mapping: {type: cn}}
+      - type: forward_to_virtual_cluster
+        config: {type: port_mapping, destination: team-a}
+  - name: wrong
+    ports: [9543, 9544]
+    policies:
+      - type: tls_server
+        config:
+          certificates: ` + sharedCert + `
+          client_authentication:
+            mode: optional
+            tls_trust_bundles: ["${file:client.key}", "${file:bad.pem}", "${file:ca.pem}"]
+      - type: forward_to_virtual_cluster
+        config: {type: port_mapping, destination: team-a}
+`,
+			want: []string{
+				"listeners[1].policies[0].config.client_authentication.mode: required (supported: required, requested) (line 19)",
+				"listeners[1].policies[0].config.client_authentication.tls_trust_bundles: at least one trust bundle is required (line 19)",
+				"listeners[2].policies[0].config.client_authentication.mode: unknown client authentication mode \"optional\" (expected required or requested) (line 29)",
+				"listeners[2].policies[0].config.client_authentication.tls_trust_bundles[0]: PEM block 1 is a \"PRIVATE KEY\", not a CERTIFICATE (line 30)",
+				"listeners[2].policies[0].config.client_authentication.tls_trust_bundles[1]: no PEM certificate found (line 30)",
+			},
+		},
+		{
+			name: "principal mapping",
+			yaml: base + `  - name: tls
+    ports: [9443, 9444]
+    policies:
+      - type: tls_server
+        config:
+          certificates: ` + sharedCert + `
+          client_authentication:
+            mode: requested
+            tls_trust_bundles: ["${file:ca.pem}"]
+            principal_mapping: {type: template, template: "User:{CN}/{EMAIL}/{cn}/{EMAIL}/{O"}
+      - type: tls_server
+        config:
+          certificates: ` + sharedCert + `
+          client_authentication:
+            mode: requested
+            tls_trust_bundles: ["${file:ca.pem}"]
+            principal_mapping: {type: dn, template: "{CN}"}
+      - type: tls_server
+        config:
+          certificates: ` + sharedCert + `
+          client_authentication:
+            mode: requested
+            tls_trust_bundles: ["${file:ca.pem}"]
+            principal_mapping: {type: template}
+      - type: tls_server
+        config:
+          certificates: ` + sharedCert + `
+          client_authentication:
+            mode: requested
+            tls_trust_bundles: ["${file:ca.pem}"]
+            principal_mapping: {type: san_uri, template: "{CN}"}
+      - type: forward_to_virtual_cluster
+        config: {type: port_mapping, destination: team-a}
+`,
+			want: []string{
+				"listeners[1].policies[0].config.client_authentication.principal_mapping.template: unknown placeholder {EMAIL} (expected {CN}, {O}, {OU}, {L}, {ST}, {C} or {SERIALNUMBER}) (line 22)",
+				"listeners[1].policies[0].config.client_authentication.principal_mapping.template: unknown placeholder {cn} (expected {CN}, {O}, {OU}, {L}, {ST}, {C} or {SERIALNUMBER}) (line 22)",
+				"listeners[1].policies[0].config.client_authentication.principal_mapping.template: unterminated placeholder \"{O\" (line 22)",
+				"listeners[1].policies[1].type: only one tls_server policy is allowed per listener (the first is policies[0]) (line 23)",
+				"listeners[1].policies[1].config.client_authentication.principal_mapping.type: unknown principal mapping type \"dn\" (expected subject_dn, cn, san_dns, san_uri or template) (line 29)",
+				"listeners[1].policies[2].type: only one tls_server policy is allowed per listener (the first is policies[0]) (line 30)",
+				"listeners[1].policies[2].config.client_authentication.principal_mapping.template: required for type template (line 36)",
+				"listeners[1].policies[3].type: only one tls_server policy is allowed per listener (the first is policies[0]) (line 37)",
+				"listeners[1].policies[3].config.client_authentication.principal_mapping.template: only used with type template (line 43)",
+			},
+		},
+		{
+			name: "plaintext next to required client certificates or sni",
+			yaml: withTeamB + `  - name: mtls
+    ports: [9443, 9444]
+    policies:
+      - type: tls_server
+        config:
+          certificates: ` + sharedCert + `
+          allow_plaintext: true
+          client_authentication: {mode: required, tls_trust_bundles: ["${file:ca.pem}"]}
+      - type: forward_to_virtual_cluster
+        config: {type: port_mapping, destination: team-a}
+  - name: sni
+    ports: [9543]
+    policies:
+      - type: tls_server
+        config:
+          certificates: ` + sharedCert + `
+          allow_plaintext: true
+      - type: forward_to_virtual_cluster
+        config: {type: sni, sni_suffix: .kafka.example.com, broker_host_format: {type: shared_suffix}}
+`,
+			want: []string{
+				"listeners[1].policies[0].config.allow_plaintext: plaintext clients have no certificate, which client_authentication mode required demands (line 21)",
+				"listeners[2].policies[0].config.allow_plaintext: sni routing cannot serve plaintext connections: they have no server name to route by (line 31)",
+			},
+		},
+		{
+			name: "sni without tls_server",
+			yaml: base + `  - name: tls
+    addresses: ["0.0.0.0"]
+    ports: [9443]
+    policies:
+      - type: forward_to_virtual_cluster
+        config:
+          type: sni
+          sni_suffix: .kafka.example.com
+          advertised_port: 9443
+`,
+			want: []string{
+				"listeners[1].policies[0].config.type: sni routing needs a tls_server policy on the listener (line 19)",
+			},
+		},
+		{
+			name: "port_mapping and sni mixed",
+			yaml: base + `  - name: tls
+    ports: [9443, 9444]
+    policies:
+      - type: tls_server
+        config: {certificates: ` + teamACert + `}
+      - type: forward_to_virtual_cluster
+        config: {type: sni, sni_suffix: .kafka.example.com}
+      - type: forward_to_virtual_cluster
+        config: {type: port_mapping, destination: team-a}
+  - name: tls2
+    ports: [9543, 9544]
+    policies:
+      - type: tls_server
+        config: {certificates: ` + teamACert + `}
+      - type: forward_to_virtual_cluster
+        config: {type: port_mapping, destination: team-a}
+      - type: forward_to_virtual_cluster
+        config: {type: sni, sni_suffix: .kafka.example.com}
+      - type: forward_to_virtual_cluster
+        config: {type: port_mapping, destination: team-a}
+`,
+			want: []string{
+				"listeners[1].policies[2].config.type: cannot mix port_mapping and sni policies on one listener (policies[1] is sni) (line 21)",
+				"listeners[2].policies[2].config.type: cannot mix port_mapping and sni policies on one listener (policies[1] is port_mapping) (line 30)",
+				"listeners[2].policies[3].config.type: only one port_mapping policy is allowed per listener (the first is policies[1]) (line 32)",
+			},
+		},
+		{
+			name: "keys of the other forward type",
+			yaml: base + `  - name: tls
+    ports: [9443, 9444]
+    policies:
+      - type: tls_server
+        config: {certificates: ` + teamACert + `}
+      - type: forward_to_virtual_cluster
+        config:
+          sni_suffix: .kafka.example.com
+          advertised_host: kafka.example.com
+          bootstrap_port: none
+          min_broker_id: 1
+          type: sni
+  - name: pm
+    ports: [9543, 9544]
+    policies:
+      - type: forward_to_virtual_cluster
+        config:
+          type: port_mapping
+          destination: team-a
+          sni_suffix: .kafka.example.com
+          advertised_port: 9543
+          broker_host_format: {type: shared_suffix}
+`,
+			want: []string{
+				"listeners[1].policies[1].config.advertised_host: only for type port_mapping (line 21)",
+				"listeners[1].policies[1].config.bootstrap_port: only for type port_mapping (line 22)",
+				"listeners[1].policies[1].config.min_broker_id: only for type port_mapping (line 23)",
+				"listeners[2].policies[0].config.sni_suffix: only for type sni (line 32)",
+				"listeners[2].policies[0].config.advertised_port: only for type sni (line 33)",
+				"listeners[2].policies[0].config.broker_host_format: only for type sni (line 34)",
+			},
+		},
+		{
+			name: "bad sni suffixes",
+			yaml: base + `  - name: tls
+    ports: [9443]
+    policies:
+      - type: tls_server
+        config: {certificates: ` + teamACert + `}
+      - type: forward_to_virtual_cluster
+        config: {type: sni, destination: team-a}
+      - type: forward_to_virtual_cluster
+        config: {type: sni, destination: team-a, sni_suffix: kafka.example.com}
+      - type: forward_to_virtual_cluster
+        config: {type: sni, destination: team-a, sni_suffix: .kafka..example.com}
+      - type: forward_to_virtual_cluster
+        config: {type: sni, destination: team-a, sni_suffix: .kafka.example.com.}
+      - type: forward_to_virtual_cluster
+        config: {type: sni, destination: team-a, sni_suffix: "-"}
+      - type: forward_to_virtual_cluster
+        config: {type: sni, destination: team-a, sni_suffix: .kafka_1.example.com}
+      - type: forward_to_virtual_cluster
+        config: {type: sni, destination: team-a, sni_suffix: .-kafka.example.com}
+      - type: forward_to_virtual_cluster
+        config: {type: sni, destination: team-a, sni_suffix: ""}
+`,
+			want: []string{
+				"listeners[1].policies[1].config.sni_suffix: required (line 19)",
+				"listeners[1].policies[2].config.sni_suffix: invalid sni_suffix \"kafka.example.com\": must start with \".\" or \"-\" (line 21)",
+				"listeners[1].policies[3].config.sni_suffix: invalid sni_suffix \".kafka..example.com\": empty label (line 23)",
+				"listeners[1].policies[4].config.sni_suffix: invalid sni_suffix \".kafka.example.com.\": empty label (line 25)",
+				"listeners[1].policies[5].config.sni_suffix: invalid sni_suffix \"-\": nothing follows the leading '-' (line 27)",
+				"listeners[1].policies[6].config.sni_suffix: invalid sni_suffix \".kafka_1.example.com\": invalid character '_' (allowed: letters, digits, \"-\" and \".\") (line 29)",
+				"listeners[1].policies[7].config.sni_suffix: invalid sni_suffix \".-kafka.example.com\": label \"-kafka\" starts with a hyphen (line 31)",
+				"listeners[1].policies[8].config.sni_suffix: required (line 33)",
+			},
+		},
+		{
+			name: "sni port, format and destination",
+			yaml: base + `  - name: tls
+    ports: [9443]
+    policies:
+      - type: tls_server
+        config: {certificates: ` + teamACert + `}
+      - type: forward_to_virtual_cluster
+        config: {type: sni, sni_suffix: .kafka.example.com, destination: team-z, advertised_port: 0}
+      - type: forward_to_virtual_cluster
+        config: {type: sni, sni_suffix: .kafka.example.com, advertised_port: 70000, broker_host_format: {type: flat}}
+      - type: forward_to_virtual_cluster
+        config: {type: sni, sni_suffix: .kafka.example.com, broker_host_format: {tipe: shared_suffix}}
+`,
+			want: []string{
+				"listeners[1].policies[3].config.broker_host_format.tipe: unknown field; did you mean \"type\"? (line 23)",
+				"listeners[1].policies[1].config.destination: unknown virtual cluster \"team-z\" (line 19)",
+				"listeners[1].policies[1].config.advertised_port: must be between 1 and 65535, got 0 (line 19)",
+				"listeners[1].policies[2].config.advertised_port: must be between 1 and 65535, got 70000 (line 21)",
+				"listeners[1].policies[2].config.broker_host_format.type: unknown broker host format \"flat\" (expected per_cluster_suffix or shared_suffix) (line 21)",
+			},
+		},
+		{
+			name: "unreachable sni policies",
+			yaml: withTeamB + `  - name: tls
+    ports: [9443]
+    policies:
+      - type: tls_server
+        config: {certificates: ` + sharedCert + `}
+      - type: forward_to_virtual_cluster
+        config: {type: sni, sni_suffix: .kafka.example.com, broker_host_format: {type: shared_suffix}, destination: team-a}
+      - type: forward_to_virtual_cluster
+        config: {type: sni, sni_suffix: .kafka.example.com, broker_host_format: {type: shared_suffix}, destination: team-b}
+      - type: forward_to_virtual_cluster
+        config: {type: sni, sni_suffix: .KAFKA.example.com, broker_host_format: {type: shared_suffix}, advertised_port: 443}
+      - type: forward_to_virtual_cluster
+        config: {type: sni, sni_suffix: .kafka.example.com, broker_host_format: {type: shared_suffix}, destination: team-a}
+      - type: forward_to_virtual_cluster
+        config: {type: sni, sni_suffix: -kafka.example.com, broker_host_format: {type: shared_suffix}}
+      - type: forward_to_virtual_cluster
+        config: {type: sni, sni_suffix: -kafka.example.com, broker_host_format: {type: shared_suffix}, destination: team-b}
+`,
+			want: []string{
+				"listeners[1].policies[4].config.sni_suffix: unreachable: policies[1] has the same sni_suffix and broker_host_format and is tried first (line 27)",
+				"listeners[1].policies[6].config.sni_suffix: unreachable: policies[5] has the same sni_suffix and broker_host_format and is tried first (line 31)",
+			},
+		},
+		{
+			name: "certificates do not cover sni host names",
+			yaml: withTeamB + `  - name: tls
+    ports: [9443]
+    policies:
+      - type: tls_server
+        config: {certificates: ` + teamACert + `}
+      - type: forward_to_virtual_cluster
+        config: {type: sni, sni_suffix: .kafka.example.com}
+      - type: forward_to_virtual_cluster
+        config: {type: sni, sni_suffix: .kafka.example.com, broker_host_format: {type: shared_suffix}, destination: team-a}
+      - type: forward_to_virtual_cluster
+        config: {type: sni, sni_suffix: .team-a.kafka.example.com, broker_host_format: {type: shared_suffix}, destination: team-a}
+`,
+			want: []string{
+				"listeners[1].policies[1].config: no certificate of listener \"tls\" covers \"bootstrap.team-b.kafka.example.com\" (line 21)",
+				"listeners[1].policies[1].config: no certificate of listener \"tls\" covers \"broker-0.team-b.kafka.example.com\" (line 21)",
+				"listeners[1].policies[2].config: no certificate of listener \"tls\" covers \"bootstrap-team-a.kafka.example.com\" (line 23)",
+				"listeners[1].policies[2].config: no certificate of listener \"tls\" covers \"broker-0-team-a.kafka.example.com\" (line 23)",
+			},
+		},
+		{
+			name: "sni host names too long",
+			yaml: strings.Replace(base, "    destination: local\n", "    destination: local\n    dns_label: a"+strings.Repeat("b", 61)+"c\n", 1) + `  - name: tls
+    ports: [9443]
+    policies:
+      - type: tls_server
+        config: {certificates: ` + sharedCert + `}
+      - type: forward_to_virtual_cluster
+        config: {type: sni, sni_suffix: .kafka.example.com, broker_host_format: {type: shared_suffix}}
+`,
+			want: []string{
+				"listeners[1].policies[1].config: host name \"bootstrap-a" + strings.Repeat("b", 61) + "c.kafka.example.com\" of virtual cluster \"team-a\" is invalid: label \"bootstrap-a" + strings.Repeat("b", 61) + "c\" is longer than 63 characters (line 20)",
 			},
 		},
 	}

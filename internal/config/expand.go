@@ -1,5 +1,6 @@
 // This file holds the expansion of ${env:NAME} and ${file:PATH} references
-// in string values.
+// in string values, and notes which values are whole files, so that TLS
+// material can be reloaded from them.
 
 package config
 
@@ -18,9 +19,24 @@ import (
 // the configuration file's directory. "$${" stands for a literal "${". The
 // replacement text is not expanded again. ok is false, after every bad
 // reference in s has been reported, when one cannot be expanded.
+//
+// When s is exactly one ${file:PATH} reference, the absolute path of the
+// file is noted in d.files under path: the decoder keeps it for the TLS
+// material that is reloaded when its file changes (CertKey,
+// ClientTLSAuth).
 func (d *decoder) expand(s, path string, line int) (string, bool) {
+	delete(d.files, path)
 	if !strings.Contains(s, "${") {
 		return s, true
+	}
+	if arg, ok := wholeFileRef(s); ok {
+		v, abs, err := d.readFileRef(arg)
+		if err != nil {
+			d.fail(path, line, "%v", err)
+			return "", false
+		}
+		d.files[path] = abs
+		return v, true
 	}
 	var b strings.Builder
 	ok := true
@@ -69,24 +85,48 @@ func (d *decoder) lookupRef(ref string) (string, error) {
 		}
 		return v, nil
 	case "file":
-		if arg == "" {
-			return "", fmt.Errorf("empty file name in %s", ref)
-		}
-		p := arg
-		if !filepath.IsAbs(p) && d.baseDir != "" {
-			p = filepath.Join(d.baseDir, p)
-		}
-		data, err := os.ReadFile(p)
-		if err != nil {
-			var pe *fs.PathError
-			if errors.As(err, &pe) {
-				err = pe.Err
-			}
-			return "", fmt.Errorf("cannot read file %q: %v", arg, err)
-		}
-		return fileValue(data), nil
+		v, _, err := d.readFileRef(arg)
+		return v, err
 	}
 	return "", fmt.Errorf("unknown reference %s (expected ${env:NAME} or ${file:PATH})", ref)
+}
+
+// readFileRef returns the value of ${file:arg} and the absolute path of
+// the file.
+func (d *decoder) readFileRef(arg string) (value, abs string, err error) {
+	if arg == "" {
+		return "", "", errors.New("empty file name in ${file:}")
+	}
+	p := arg
+	if !filepath.IsAbs(p) && d.baseDir != "" {
+		p = filepath.Join(d.baseDir, p)
+	}
+	data, err := os.ReadFile(p)
+	if err != nil {
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err
+		}
+		return "", "", fmt.Errorf("cannot read file %q: %v", arg, err)
+	}
+	// Abs fails only when the working directory is gone; the file was
+	// read, so its value stands, but it cannot be reloaded.
+	abs, _ = filepath.Abs(p)
+	return fileValue(data), abs, nil
+}
+
+// wholeFileRef reports whether s is exactly one ${file:PATH} reference,
+// nothing before or after it, and returns PATH.
+func wholeFileRef(s string) (string, bool) {
+	rest, ok := strings.CutPrefix(s, "${file:")
+	if !ok || !strings.HasSuffix(rest, "}") {
+		return "", false
+	}
+	arg := rest[:len(rest)-1]
+	if strings.Contains(arg, "}") {
+		return "", false
+	}
+	return arg, true
 }
 
 // fileValue returns the value a referenced file stands for. A file of one

@@ -146,19 +146,36 @@ func (d *decoder) validateBackendTLS(t *BackendTLS, p string) {
 		}
 	}
 	if ci := t.ClientIdentity; ci != nil {
-		cp := p + ".client_identity"
-		if ci.Certificate == "" {
-			d.report(cp+".certificate", "required")
-		}
-		if ci.Key == "" {
-			d.report(cp+".key", "required")
-		}
-		if ci.Certificate != "" && ci.Key != "" {
-			if _, err := tls.X509KeyPair([]byte(ci.Certificate), []byte(ci.Key)); err != nil {
-				d.report(cp, "invalid certificate or key: %v", err)
-			}
-		}
+		d.loadCertKey(ci, p+".client_identity")
 	}
+}
+
+// loadCertKey checks that the certificate and key at path p are given and
+// form a key pair, and returns the certificate (nil after a report).
+func (d *decoder) loadCertKey(ck *CertKey, p string) *x509.Certificate {
+	if ck.Certificate == "" {
+		d.report(p+".certificate", "required")
+	}
+	if ck.Key == "" {
+		d.report(p+".key", "required")
+	}
+	if ck.Certificate == "" || ck.Key == "" {
+		return nil
+	}
+	pair, err := tls.X509KeyPair([]byte(ck.Certificate), []byte(ck.Key))
+	if err != nil {
+		d.report(p, "invalid certificate or key: %v", err)
+		return nil
+	}
+	if pair.Leaf != nil {
+		return pair.Leaf
+	}
+	leaf, err := x509.ParseCertificate(pair.Certificate[0])
+	if err != nil {
+		d.report(p+".certificate", "invalid certificate: %v", err)
+		return nil
+	}
+	return leaf
 }
 
 // checkCABundle checks that s is PEM holding at least one certificate and
@@ -386,35 +403,101 @@ func (d *decoder) checkPortsAcross(l *Listener, p string, o *Listener, k int) {
 	}
 }
 
+// validatePolicies checks the policies of listener l at path p one by one,
+// then together: at most one tls_server, before the forward policies; one
+// port_mapping policy or one or more sni policies; and, for sni, that the
+// tls_server's certificates cover every host name served.
 func (d *decoder) validatePolicies(c *Config, l *Listener, p string) {
-	forward := -1
+	tlsAt := -1 // the listener's tls_server policy, the first if several
 	for j, pol := range l.Policies {
-		pp := indexPath(p+".policies", j)
-		switch {
-		case pol.Type == "":
-			d.report(pp+".type", "required (supported: %s)", policyForward)
-		case pol.Type != policyForward:
-			// Reported while decoding.
-		case forward >= 0:
-			d.report(pp+".type", "only one %s policy is allowed per listener (the first is policies[%d])", policyForward, forward)
-		case pol.Forward == nil:
-			forward = j
-			d.report(pp+".config", "required")
-		default:
-			forward = j
-			d.validateForward(c, l, pol.Forward, pp+".config")
+		if pol.Type == policyTLSServer {
+			tlsAt = j
+			break
 		}
 	}
-	if forward < 0 {
+	var (
+		leaves   []*x509.Certificate
+		leavesOK bool
+		// forwardAt is the first forward policy; modeAt the first whose
+		// type is known, which sets the listener's forward type.
+		forwardAt, modeAt = -1, -1
+		snis              []sniPolicy
+	)
+	for j, pol := range l.Policies {
+		pp := indexPath(p+".policies", j)
+		switch pol.Type {
+		case "":
+			d.report(pp+".type", "required (supported: %s)", policyTypes)
+		case policyTLSServer:
+			switch {
+			case j != tlsAt:
+				d.report(pp+".type", "only one %s policy is allowed per listener (the first is policies[%d])", policyTLSServer, tlsAt)
+			case forwardAt >= 0:
+				d.report(pp+".type", "must come before the %s policies (policies[%d] is one)", policyForward, forwardAt)
+			}
+			if pol.TLSServer == nil {
+				d.report(pp+".config", "required")
+				continue
+			}
+			ls, ok := d.validateTLSServer(pol.TLSServer, pp+".config")
+			if j == tlsAt {
+				leaves, leavesOK = ls, ok
+			}
+		case policyForward:
+			if forwardAt < 0 {
+				forwardAt = j
+			}
+			f := pol.Forward
+			if f == nil {
+				d.report(pp+".config", "required")
+				continue
+			}
+			fp := pp + ".config"
+			if f.Type == forwardPortMapping || f.Type == forwardSNI {
+				switch {
+				case modeAt < 0:
+					modeAt = j
+				case l.Policies[modeAt].Forward.Type != f.Type:
+					d.report(fp+".type", "cannot mix %s and %s policies on one listener (policies[%d] is %s)",
+						forwardPortMapping, forwardSNI, modeAt, l.Policies[modeAt].Forward.Type)
+				case f.Type == forwardPortMapping:
+					d.report(fp+".type", "only one %s policy is allowed per listener (the first is policies[%d])", forwardPortMapping, modeAt)
+				}
+			}
+			if f.Type != forwardSNI {
+				d.validatePortMapping(c, l, f, fp)
+				continue
+			}
+			namesOK := d.validateSNI(c, f, fp)
+			snis = append(snis, sniPolicy{f: f, path: fp, at: j, namesOK: namesOK})
+		}
+	}
+	if forwardAt < 0 {
 		d.report(p+".policies", "a %s policy is required", policyForward)
 	}
+	if len(snis) == 0 {
+		return
+	}
+	if tlsAt < 0 {
+		d.report(snis[0].path+".type", "sni routing needs a %s policy on the listener", policyTLSServer)
+		return
+	}
+	if t := l.Policies[tlsAt].TLSServer; t != nil && t.AllowPlaintext {
+		d.report(indexPath(p+".policies", tlsAt)+".config.allow_plaintext",
+			"sni routing cannot serve plaintext connections: they have no server name to route by")
+	}
+	d.checkSNIPolicies(c, l, snis, leaves, leavesOK)
 }
 
-func (d *decoder) validateForward(c *Config, l *Listener, f *ForwardConfig, p string) {
+// validatePortMapping checks a forward_to_virtual_cluster config of type
+// port_mapping, or of no type, whose other fields are then checked as for
+// port_mapping.
+func (d *decoder) validatePortMapping(c *Config, l *Listener, f *ForwardConfig, p string) {
 	switch f.Type {
 	case forwardPortMapping:
 	case "":
-		d.report(p+".type", "required (supported: %s)", forwardPortMapping)
+		// Checked as port mapping, the simplest, for the other fields.
+		d.report(p+".type", "required (supported: %s)", forwardTypes)
 	default:
 		return // reported while decoding
 	}
