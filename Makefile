@@ -2,7 +2,7 @@
 GO ?= go
 FUZZTIME ?= 20s
 
-.PHONY: all build test unit fuzz lint bench dev
+.PHONY: all build test unit fuzz lint compat bench dev
 
 all: build
 
@@ -10,8 +10,10 @@ build:
 	$(GO) build -o bin/strait ./cmd/strait
 
 # The whole test suite: lint, unit and in-process end-to-end tests with the
-# race detector, and a short fuzzing run of the frame and header parser.
-test: lint unit fuzz
+# race detector, a short fuzzing run of the frame and header parser, and
+# the client compatibility matrix and fault tests against real Apache
+# Kafka (fetched from Maven Central; needs Java 17 and Maven).
+test: lint unit fuzz compat
 
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
@@ -22,6 +24,9 @@ unit:
 
 fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzRequestHeader$$' -fuzztime $(FUZZTIME) ./internal/protocol
+
+compat:
+	test/compat/run.sh
 
 # Throughput and latency, direct and through the gateway, in the same run.
 bench:

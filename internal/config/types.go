@@ -185,10 +185,11 @@ type TLSVersions struct {
 // ClientTLSAuth configures client certificates on a TLS listener.
 type ClientTLSAuth struct {
 	// Mode is required (a client without a trusted certificate is
-	// refused) or requested (a certificate is verified if given).
+	// refused) or requested (a certificate is verified if given). It has
+	// no default. With required, the tls_server cannot allow plaintext.
 	Mode string `yaml:"mode"`
 	// TLSTrustBundles are PEM bundles of the CAs client certificates must
-	// chain to.
+	// chain to; at least one, each holding at least one certificate.
 	TLSTrustBundles []string `yaml:"tls_trust_bundles"`
 	// TrustBundleFiles[i] is the file TLSTrustBundles[i] was read from when
 	// given as a whole ${file:PATH} reference, else empty.

@@ -10,7 +10,6 @@ import (
 	"log/slog"
 	"net"
 	"strconv"
-	"strings"
 	"sync"
 
 	"github.com/strait-gw/strait/internal/backend"
@@ -178,7 +177,7 @@ func (a sniAdvertiser) Advertise(id int32) (string, int32, bool) {
 func (s *SNI) BootstrapAddr(label string) string {
 	for _, r := range s.Routes {
 		if r.Clusters[label] != nil {
-			return net.JoinHostPort(strings.ToLower(r.Forward.BootstrapHost(label)), strconv.Itoa(r.Forward.AdvertisedPort))
+			return net.JoinHostPort(r.Forward.BootstrapHost(label), strconv.Itoa(r.Forward.AdvertisedPort))
 		}
 	}
 	return ""

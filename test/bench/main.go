@@ -7,14 +7,22 @@ package main
 import (
 	"bufio"
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
 	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
 	"flag"
 	"fmt"
 	"log/slog"
+	"math/big"
 	"net"
 	"os"
 	"os/exec"
 	"os/signal"
+	"path/filepath"
 	"runtime/pprof"
 	"slices"
 	"strconv"
@@ -25,6 +33,7 @@ import (
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/strait-gw/strait/internal/config"
@@ -35,19 +44,27 @@ import (
 func main() {
 	records := flag.Int("records", 100_000, "records per throughput run")
 	size := flag.Int("size", 1024, "record value size in bytes")
-	rounds := flag.Int("rounds", 3, "alternating direct/gateway rounds; the median is reported")
+	rounds := flag.Int("rounds", 3, "rounds over every target, in rotating order; the median is reported")
 	rate := flag.Int("rate", 20_000, "records per second in the latency run")
 	latencyFor := flag.Duration("latency-duration", 5*time.Second, "length of each latency run")
 	partitions := flag.Int("partitions", 6, "partitions of the benchmark topic")
-	role := flag.String("role", "", "internal: run as the embedded cluster (kafka) or the gateway (gateway) process")
+	withTLS := flag.Bool("tls", true, "also measure TLS: direct to a TLS cluster, and through the gateway's SNI listener (TLS 1.3)")
+	role := flag.String("role", "", "internal: run as the embedded cluster (kafka), a TLS one (kafka-tls) or the gateway (gateway)")
 	backendFlag := flag.String("bootstrap", "", "internal: the gateway process's backend")
+	certDir := flag.String("certs", "", "internal: directory of the TLS test certificates")
 	flag.Parse()
 
-	// The cluster, the gateway and the clients run in separate processes,
+	// The clusters, the gateway and the clients run in separate processes,
 	// so that neither's garbage collector taxes the others' figures.
 	switch *role {
-	case "kafka":
-		c, err := devcluster.Start(3)
+	case "kafka", "kafka-tls":
+		var opts []kfake.Opt
+		if *role == "kafka-tls" {
+			cert, err := tls.LoadX509KeyPair(filepath.Join(*certDir, "server.pem"), filepath.Join(*certDir, "server.key"))
+			check(err)
+			opts = append(opts, kfake.TLS(&tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS13}))
+		}
+		c, err := devcluster.Start(3, opts...)
 		check(err)
 		fmt.Println(strings.Join(c.ListenAddrs(), ","))
 		select {}
@@ -65,72 +82,154 @@ func main() {
 				os.Exit(0)
 			}()
 		}
-		addr, _ := startGateway(strings.Split(*backendFlag, ","))
-		fmt.Println(addr)
+		plain, sni := startGateway(strings.Split(*backendFlag, ","), *certDir)
+		fmt.Println(plain + " " + sni)
 		select {}
 	}
 
+	dir, err := os.MkdirTemp("", "strait-bench")
+	check(err)
+	defer os.RemoveAll(dir)
+	pool := writeCerts(dir)
 	var bootstrap []string
 	if v := os.Getenv("STRAIT_KAFKA_BOOTSTRAP"); v != "" {
 		bootstrap = strings.Split(v, ",")
+		*withTLS = false
 	} else {
 		bootstrap = strings.Split(child("-role=kafka"), ",")
 	}
-	gwAddr := child("-role=gateway", "-bootstrap="+strings.Join(bootstrap, ","))
+	gw := strings.Fields(child("-role=gateway", "-bootstrap="+strings.Join(bootstrap, ","), "-certs="+dir))
 	gwProc := children[len(children)-1].Process.Pid
+	tlsDial := sniDialer(&tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS13})
+	targets := []target{{name: "direct", addr: bootstrap[0]}, {name: "gateway", addr: gw[0], viaGateway: true}}
+	if *withTLS {
+		tlsBoot := strings.Split(child("-role=kafka-tls", "-certs="+dir), ",")
+		targets = append(targets,
+			target{name: "direct-tls", addr: tlsBoot[0], opts: []kgo.Opt{tlsDial}},
+			target{name: "gateway-sni-tls", addr: gw[1], opts: []kgo.Opt{tlsDial}, viaGateway: true})
+	}
 
 	value := make([]byte, *size)
 	_, _ = rand.Read(value) // incompressible
 
 	fmt.Printf("strait bench: %d records of %d bytes, %d partitions, %d rounds, GOMAXPROCS cores=%d\n",
 		*records, *size, *partitions, *rounds, numCPU())
-	targets := []struct{ name, addr string }{{"direct", bootstrap[0]}, {"gateway", gwAddr}}
 	prod := map[string][]float64{}
 	cons := map[string][]float64{}
-	var gwProdCPU, gwConsCPU time.Duration
-	var gwBytes float64
+	cpu := map[string][2]time.Duration{}
 	for r := range *rounds {
-		order := targets
-		if r%2 == 1 {
-			order = []struct{ name, addr string }{targets[1], targets[0]}
-		}
-		for _, tg := range order {
+		for i := range targets {
+			tg := targets[(i+r)%len(targets)]
 			topic := fmt.Sprintf("bench-%s-%d", tg.name, r)
-			createTopic(tg.addr, topic, *partitions)
+			createTopic(tg, topic, *partitions)
 			cpu0 := procCPU(gwProc)
-			prod[tg.name] = append(prod[tg.name], produceThroughput(tg.addr, topic, value, *records))
+			prod[tg.name] = append(prod[tg.name], produceThroughput(tg, topic, value, *records))
 			cpu1 := procCPU(gwProc)
-			cons[tg.name] = append(cons[tg.name], consumeThroughput(tg.addr, topic, *records, *size))
-			if tg.name == "gateway" {
-				gwProdCPU += cpu1 - cpu0
-				gwConsCPU += procCPU(gwProc) - cpu1
-				gwBytes += float64(*records * *size)
+			cons[tg.name] = append(cons[tg.name], consumeThroughput(tg, topic, *records, *size))
+			if tg.viaGateway {
+				c := cpu[tg.name]
+				cpu[tg.name] = [2]time.Duration{c[0] + cpu1 - cpu0, c[1] + procCPU(gwProc) - cpu1}
 			}
-			deleteTopic(tg.addr, topic)
+			deleteTopic(tg, topic)
 		}
 	}
 	lat := map[string][2]time.Duration{}
-	for _, tg := range targets {
+	for _, tg := range targets[:2] {
 		topic := "bench-latency-" + tg.name
-		createTopic(tg.addr, topic, *partitions)
-		p50, p99 := produceLatency(tg.addr, topic, value, *rate, *latencyFor)
+		createTopic(tg, topic, *partitions)
+		p50, p99 := produceLatency(tg, topic, value, *rate, *latencyFor)
 		lat[tg.name] = [2]time.Duration{p50, p99}
 	}
 
-	pd, pg := median(prod["direct"]), median(prod["gateway"])
-	cd, cg := median(cons["direct"]), median(cons["gateway"])
 	fmt.Println()
-	fmt.Printf("%-28s %12s %12s %8s\n", "", "direct", "gateway", "ratio")
-	fmt.Printf("%-28s %9.1f MB/s %9.1f MB/s %7.2fx\n", "produce throughput", pd, pg, pg/pd)
-	fmt.Printf("%-28s %9.1f MB/s %9.1f MB/s %7.2fx\n", "consume throughput", cd, cg, cg/cd)
+	fmt.Printf("%-30s %14s %14s %8s\n", "", "direct", "gateway", "ratio")
+	row := func(label, d, g string, m map[string][]float64) {
+		a, b := median(m[d]), median(m[g])
+		fmt.Printf("%-30s %9.1f MB/s %9.1f MB/s %7.2fx\n", label, a, b, b/a)
+	}
+	row("produce throughput", "direct", "gateway", prod)
+	row("consume throughput", "direct", "gateway", cons)
 	d, g := lat["direct"], lat["gateway"]
-	fmt.Printf("%-28s %12s %12s %+8.3fms\n", fmt.Sprintf("produce p50 @ %d rec/s", *rate), ms(d[0]), ms(g[0]), float64(g[0]-d[0])/1e6)
-	fmt.Printf("%-28s %12s %12s %+8.3fms\n", fmt.Sprintf("produce p99 @ %d rec/s", *rate), ms(d[1]), ms(g[1]), float64(g[1]-d[1])/1e6)
-	fmt.Printf("%-28s %12s %12.3f ms/MB\n", "gateway CPU, produce", "", float64(gwProdCPU)/1e6/(gwBytes/1e6))
-	fmt.Printf("%-28s %12s %12.3f ms/MB\n", "gateway CPU, consume", "", float64(gwConsCPU)/1e6/(gwBytes/1e6))
-	fmt.Printf("\nrounds (MB/s): produce direct %v gateway %v; consume direct %v gateway %v\n",
-		round(prod["direct"]), round(prod["gateway"]), round(cons["direct"]), round(cons["gateway"]))
+	fmt.Printf("%-30s %14s %14s %+8.3fms\n", fmt.Sprintf("produce p50 @ %d rec/s", *rate), ms(d[0]), ms(g[0]), float64(g[0]-d[0])/1e6)
+	fmt.Printf("%-30s %14s %14s %+8.3fms\n", fmt.Sprintf("produce p99 @ %d rec/s", *rate), ms(d[1]), ms(g[1]), float64(g[1]-d[1])/1e6)
+	if *withTLS {
+		row("TLS 1.3 SNI produce vs plain", "direct", "gateway-sni-tls", prod)
+		row("TLS 1.3 SNI consume vs plain", "direct", "gateway-sni-tls", cons)
+		row("TLS 1.3 SNI produce vs TLS", "direct-tls", "gateway-sni-tls", prod)
+		row("TLS 1.3 SNI consume vs TLS", "direct-tls", "gateway-sni-tls", cons)
+	}
+	mb := float64(*rounds) * float64(*records**size) / 1e6
+	for _, tg := range targets {
+		if c, ok := cpu[tg.name]; ok {
+			fmt.Printf("%-30s produce %.3f ms/MB, consume %.3f ms/MB\n", "gateway CPU ("+tg.name+")",
+				float64(c[0])/1e6/mb, float64(c[1])/1e6/mb)
+		}
+	}
+	fmt.Println("\nrounds (MB/s):")
+	for _, tg := range targets {
+		fmt.Printf("  %-16s produce %v consume %v\n", tg.name, round(prod[tg.name]), round(cons[tg.name]))
+	}
 	killChildren()
+}
+
+// target is one way of reaching the cluster.
+type target struct {
+	name, addr string
+	opts       []kgo.Opt
+	viaGateway bool
+}
+
+// writeCerts writes a CA and a server certificate for 127.0.0.1 and
+// *.kafka.bench into dir and returns a pool with the CA.
+func writeCerts(dir string) *x509.CertPool {
+	caKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	check(err)
+	caTmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "bench CA"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour),
+		KeyUsage: x509.KeyUsageCertSign, BasicConstraintsValid: true, IsCA: true}
+	caDER, err := x509.CreateCertificate(rand.Reader, caTmpl, caTmpl, &caKey.PublicKey, caKey)
+	check(err)
+	caCert, err := x509.ParseCertificate(caDER)
+	check(err)
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	check(err)
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(2), Subject: pkix.Name{CommonName: "kafka.bench"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour),
+		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+		DNSNames: []string{"*.kafka.bench", "localhost"}, IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1)}}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, caCert, &key.PublicKey, caKey)
+	check(err)
+	kder, err := x509.MarshalPKCS8PrivateKey(key)
+	check(err)
+	check(os.WriteFile(filepath.Join(dir, "server.pem"), pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600))
+	check(os.WriteFile(filepath.Join(dir, "server.key"), pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: kder}), 0o600))
+	pool := x509.NewCertPool()
+	pool.AddCert(caCert)
+	return pool
+}
+
+// sniDialer connects to 127.0.0.1 whatever the host name, with TLS and the
+// host name as server name.
+func sniDialer(tc *tls.Config) kgo.Opt {
+	return kgo.Dialer(func(ctx context.Context, _, host string) (net.Conn, error) {
+		name, port, err := net.SplitHostPort(host)
+		if err != nil {
+			return nil, err
+		}
+		var d net.Dialer
+		conn, err := d.DialContext(ctx, "tcp", net.JoinHostPort("127.0.0.1", port))
+		if err != nil {
+			return nil, err
+		}
+		c := tc.Clone()
+		c.ServerName = name
+		tconn := tls.Client(conn, c)
+		if err := tconn.HandshakeContext(ctx); err != nil {
+			conn.Close()
+			return nil, err
+		}
+		return tconn, nil
+	})
 }
 
 // children are the helper processes this run started.
@@ -196,9 +295,11 @@ func median(v []float64) float64 {
 	return s[len(s)/2]
 }
 
-// startGateway serves a gateway in front of bootstrap on free ports.
-func startGateway(bootstrap []string) (string, func()) {
-	base := freePorts(11)
+// startGateway serves a gateway in front of bootstrap on free ports: a
+// port-mapping listener and, when certDir is set, an SNI listener (TLS
+// 1.3) on one port. It returns both bootstrap addresses.
+func startGateway(bootstrap []string, certDir string) (string, string) {
+	base := freePorts(12)
 	quoted := make([]string, len(bootstrap))
 	for i, s := range bootstrap {
 		quoted[i] = strconv.Quote(s)
@@ -209,8 +310,7 @@ backend_clusters:
   - name: kafka
     bootstrap_servers: [%s]
 virtual_clusters:
-  - name: vc
-    destination: kafka
+  - {name: vc, destination: kafka, dns_label: bench}
 listeners:
   - name: plain
     ports: ["%d-%d"]
@@ -218,6 +318,20 @@ listeners:
       - type: forward_to_virtual_cluster
         config: {type: port_mapping, destination: vc, advertised_host: 127.0.0.1}
 `, strings.Join(quoted, ", "), base, base+10)
+	sni := ""
+	if certDir != "" {
+		text += fmt.Sprintf(`  - name: sni
+    ports: [%d]
+    policies:
+      - type: tls_server
+        config:
+          certificates: [{certificate: "${file:%s}", key: "${file:%s}"}]
+          versions: {min: TLSv1.3, max: TLSv1.3}
+      - type: forward_to_virtual_cluster
+        config: {type: sni, sni_suffix: .kafka.bench, advertised_port: %d}
+`, base+11, filepath.Join(certDir, "server.pem"), filepath.Join(certDir, "server.key"), base+11)
+		sni = net.JoinHostPort("bootstrap.bench.kafka.bench", strconv.Itoa(base+11))
+	}
 	cfg, err := config.Parse([]byte(text), ".")
 	check(err)
 	g, err := gateway.New(cfg, slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
@@ -230,11 +344,7 @@ listeners:
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	return net.JoinHostPort("127.0.0.1", strconv.Itoa(base)), func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		g.Stop(ctx)
-	}
+	return net.JoinHostPort("127.0.0.1", strconv.Itoa(base)), sni
 }
 
 func freePorts(n int) int {
@@ -260,14 +370,15 @@ func freePorts(n int) int {
 	return 0
 }
 
-func client(addr string, opts ...kgo.Opt) *kgo.Client {
-	cl, err := kgo.NewClient(append([]kgo.Opt{kgo.SeedBrokers(addr)}, opts...)...)
+func client(tg target, opts ...kgo.Opt) *kgo.Client {
+	all := append([]kgo.Opt{kgo.SeedBrokers(tg.addr)}, tg.opts...)
+	cl, err := kgo.NewClient(append(all, opts...)...)
 	check(err)
 	return cl
 }
 
-func createTopic(addr, topic string, partitions int) {
-	cl := client(addr)
+func createTopic(tg target, topic string, partitions int) {
+	cl := client(tg)
 	defer cl.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
@@ -276,8 +387,8 @@ func createTopic(addr, topic string, partitions int) {
 	check(resp.Err)
 }
 
-func deleteTopic(addr, topic string) {
-	cl := client(addr)
+func deleteTopic(tg target, topic string) {
+	cl := client(tg)
 	defer cl.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
@@ -300,8 +411,8 @@ func procCPU(pid int) time.Duration {
 
 // produceThroughput produces n records as fast as the client can and
 // returns MB/s of record values.
-func produceThroughput(addr, topic string, value []byte, n int) float64 {
-	cl := client(addr, kgo.DefaultProduceTopic(topic), kgo.ProducerBatchCompression(kgo.NoCompression()),
+func produceThroughput(tg target, topic string, value []byte, n int) float64 {
+	cl := client(tg, kgo.DefaultProduceTopic(topic), kgo.ProducerBatchCompression(kgo.NoCompression()),
 		kgo.MaxBufferedRecords(50_000), kgo.ProducerBatchMaxBytes(1<<20))
 	defer cl.Close()
 	ctx := context.Background()
@@ -326,8 +437,8 @@ func produceThroughput(addr, topic string, value []byte, n int) float64 {
 }
 
 // consumeThroughput reads n records from the start of topic.
-func consumeThroughput(addr, topic string, n, size int) float64 {
-	cl := client(addr, kgo.ConsumeTopics(topic), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
+func consumeThroughput(tg target, topic string, n, size int) float64 {
+	cl := client(tg, kgo.ConsumeTopics(topic), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
 		kgo.FetchMaxBytes(50<<20), kgo.FetchMaxPartitionBytes(10<<20))
 	defer cl.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
@@ -346,8 +457,8 @@ func consumeThroughput(addr, topic string, n, size int) float64 {
 
 // produceLatency produces at a steady rate with acks=all and returns the
 // p50 and p99 of the time from Produce to acknowledgement.
-func produceLatency(addr, topic string, value []byte, rate int, d time.Duration) (time.Duration, time.Duration) {
-	cl := client(addr, kgo.DefaultProduceTopic(topic), kgo.ProducerLinger(0), kgo.ProducerBatchCompression(kgo.NoCompression()))
+func produceLatency(tg target, topic string, value []byte, rate int, d time.Duration) (time.Duration, time.Duration) {
+	cl := client(tg, kgo.DefaultProduceTopic(topic), kgo.ProducerLinger(0), kgo.ProducerBatchCompression(kgo.NoCompression()))
 	defer cl.Close()
 	ctx := context.Background()
 	// Warm up connections.
