@@ -180,7 +180,7 @@ type target struct {
 }
 
 // writeCerts writes a CA and a server certificate for 127.0.0.1 and
-// *.kafka.bench into dir and returns a pool with the CA.
+// *.bench.kafka.bench into dir and returns a pool with the CA.
 func writeCerts(dir string) *x509.CertPool {
 	caKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	check(err)
@@ -196,7 +196,7 @@ func writeCerts(dir string) *x509.CertPool {
 	tmpl := &x509.Certificate{SerialNumber: big.NewInt(2), Subject: pkix.Name{CommonName: "kafka.bench"},
 		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour),
 		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-		DNSNames: []string{"*.kafka.bench", "localhost"}, IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1)}}
+		DNSNames: []string{"*.bench.kafka.bench", "localhost"}, IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1)}}
 	der, err := x509.CreateCertificate(rand.Reader, tmpl, caCert, &key.PublicKey, caKey)
 	check(err)
 	kder, err := x509.MarshalPKCS8PrivateKey(key)
