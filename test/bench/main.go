@@ -39,6 +39,7 @@ import (
 	"github.com/strait-gw/strait/internal/config"
 	"github.com/strait-gw/strait/internal/devcluster"
 	"github.com/strait-gw/strait/internal/gateway"
+	"github.com/strait-gw/strait/internal/testenv"
 )
 
 func main() {
@@ -100,7 +101,7 @@ func main() {
 	}
 	gw := strings.Fields(child("-role=gateway", "-bootstrap="+strings.Join(bootstrap, ","), "-certs="+dir))
 	gwProc := children[len(children)-1].Process.Pid
-	tlsDial := sniDialer(&tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS13})
+	tlsDial := testenv.LoopbackTLSDialer(&tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS13})
 	targets := []target{{name: "direct", addr: bootstrap[0]}, {name: "gateway", addr: gw[0], viaGateway: true}}
 	if *withTLS {
 		tlsBoot := strings.Split(child("-role=kafka-tls", "-certs="+dir), ",")
@@ -206,30 +207,6 @@ func writeCerts(dir string) *x509.CertPool {
 	pool := x509.NewCertPool()
 	pool.AddCert(caCert)
 	return pool
-}
-
-// sniDialer connects to 127.0.0.1 whatever the host name, with TLS and the
-// host name as server name.
-func sniDialer(tc *tls.Config) kgo.Opt {
-	return kgo.Dialer(func(ctx context.Context, _, host string) (net.Conn, error) {
-		name, port, err := net.SplitHostPort(host)
-		if err != nil {
-			return nil, err
-		}
-		var d net.Dialer
-		conn, err := d.DialContext(ctx, "tcp", net.JoinHostPort("127.0.0.1", port))
-		if err != nil {
-			return nil, err
-		}
-		c := tc.Clone()
-		c.ServerName = name
-		tconn := tls.Client(conn, c)
-		if err := tconn.HandshakeContext(ctx); err != nil {
-			conn.Close()
-			return nil, err
-		}
-		return tconn, nil
-	})
 }
 
 // children are the helper processes this run started.

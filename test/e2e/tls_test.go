@@ -2,7 +2,6 @@
 package e2e
 
 import (
-	"context"
 	"crypto/tls"
 	"crypto/x509/pkix"
 	"fmt"
@@ -36,32 +35,6 @@ func quoteAll(addrs []string) string {
 		out[i] = strconv.Quote(s)
 	}
 	return strings.Join(out, ", ")
-}
-
-// tlsDialer connects franz-go to 127.0.0.1 whatever the host name, with
-// TLS and the host name as server name: the client's own resolver hook.
-func tlsDialer(tc *tls.Config) kgo.Opt {
-	return kgo.Dialer(func(ctx context.Context, _, host string) (net.Conn, error) {
-		name, port, err := net.SplitHostPort(host)
-		if err != nil {
-			return nil, err
-		}
-		var d net.Dialer
-		conn, err := d.DialContext(ctx, "tcp", net.JoinHostPort("127.0.0.1", port))
-		if err != nil {
-			return nil, err
-		}
-		c := tc.Clone()
-		if net.ParseIP(name) == nil {
-			c.ServerName = name
-		}
-		tconn := tls.Client(conn, c)
-		if err := tconn.HandshakeContext(ctx); err != nil {
-			conn.Close()
-			return nil, err
-		}
-		return tconn, nil
-	})
 }
 
 // sniEnv is a gateway with one TLS port routing two virtual clusters on
@@ -134,7 +107,7 @@ func TestSNIRoutesVirtualClusters(t *testing.T) {
 		direct  string
 	}{{"team-a", 3, e.a.Bootstrap[0]}, {"team-b", 1, e.b.Bootstrap[0]}} {
 		boot := net.JoinHostPort(host("per_cluster_suffix", tc2.label, "bootstrap"), strconv.Itoa(e.port))
-		cl := newClient(t, boot, tlsDialer(tc), kgo.AllowAutoTopicCreation())
+		cl := newClient(t, boot, testenv.LoopbackTLSDialer(tc), kgo.AllowAutoTopicCreation())
 		md, err := kadm.NewClient(cl).BrokerMetadata(ctxT(t, 10*time.Second))
 		if err != nil {
 			t.Fatalf("%s: %v", tc2.label, err)
@@ -154,7 +127,7 @@ func TestSNIRoutesVirtualClusters(t *testing.T) {
 		if got := consume(t, direct, 30); !strings.HasPrefix(string(got[0].Value), tc2.label) {
 			t.Fatalf("record in the wrong backend: %s", got[0].Value)
 		}
-		cons := newClient(t, boot, tlsDialer(tc), kgo.ConsumeTopics(topic), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
+		cons := newClient(t, boot, testenv.LoopbackTLSDialer(tc), kgo.ConsumeTopics(topic), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
 		if got := consume(t, cons, 30); len(got) != 30 {
 			t.Fatalf("consumed %d through the gateway", len(got))
 		}
@@ -225,7 +198,7 @@ func TestSNIBadInput(t *testing.T) {
 	boot := host("shared_suffix", "team-a", "bootstrap")
 
 	goodTLS := &tls.Config{RootCAs: ca.Pool, Certificates: []tls.Certificate{good.TLS}}
-	okClient := newClient(t, net.JoinHostPort(boot, strconv.Itoa(e.port)), tlsDialer(goodTLS), kgo.AllowAutoTopicCreation())
+	okClient := newClient(t, net.JoinHostPort(boot, strconv.Itoa(e.port)), testenv.LoopbackTLSDialer(goodTLS), kgo.AllowAutoTopicCreation())
 	produce(t, okClient, "survivor", 5, "before")
 
 	tests := []struct {
@@ -374,7 +347,7 @@ func TestCertificateReload(t *testing.T) {
 	e := startSNI(t, "shared_suffix", []*testenv.Cert{first}, "")
 	boot := net.JoinHostPort(host("shared_suffix", "team-a", "bootstrap"), strconv.Itoa(e.port))
 	tc := &tls.Config{RootCAs: ca.Pool}
-	cl := newClient(t, boot, tlsDialer(tc), kgo.AllowAutoTopicCreation())
+	cl := newClient(t, boot, testenv.LoopbackTLSDialer(tc), kgo.AllowAutoTopicCreation())
 	produce(t, cl, "reload", 5, "before")
 
 	peerCN := func() string {
