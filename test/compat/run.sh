@@ -99,7 +99,9 @@ YAML
         echo "suite $s failed to run ($target, Kafka $v):"; tail -30 "$results/$v-$s-$target.log"
         echo "{\"suite\":\"$s\",\"client\":\"$s\",\"op\":\"suite\",\"status\":\"fail\",\"detail\":\"suite crashed, see log\"}" >> "$out"
       fi
-      echo "   $(grep -c '"pass"' "$out" 2>/dev/null || echo 0) passed, $(grep -c '"fail"' "$out" 2>/dev/null || echo 0) failed in $(( $(date +%s) - start ))s"
+      passed=$(grep -c '"pass"' "$out" 2>/dev/null) || true
+      failed=$(grep -c '"fail"' "$out" 2>/dev/null) || true
+      echo "   ${passed:-0} passed, ${failed:-0} failed in $(( $(date +%s) - start ))s"
     done
   done
   kill "$gw_pid"; wait "$gw_pid" 2>/dev/null || true; gw_pid=""

@@ -8,7 +8,7 @@
 #
 # DIR defaults to $STRAIT_KAFKA_DIR or /tmp/strait-kafka-VERSION. Every node is
 # a combined broker+controller (node ids 1, 2, 3) with these listeners, all on
-# 127.0.0.1 (B = STRAIT_KAFKA_PORT_BASE, 39092 for 4.x and 39192 for 3.x):
+# 127.0.0.1 (B = STRAIT_KAFKA_PORT_BASE, 24092 for 4.x and 24192 for 3.x):
 #   PLAINTEXT      B+0..2    (inter-broker listener)
 #   SASL_PLAINTEXT B+10..12  PLAIN, SCRAM-SHA-256, SCRAM-SHA-512
 #                            users admin/admin-secret and alice/alice-secret

@@ -3,7 +3,7 @@
 # bin/ scripts of a Kafka distribution:
 #
 #   kafka-tool.sh VERSION TOOL [ARGS...]
-#   kafka-tool.sh 4.4.0 kafka-topics --bootstrap-server 127.0.0.1:39092 --list
+#   kafka-tool.sh 4.4.0 kafka-topics --bootstrap-server 127.0.0.1:24092 --list
 #   kafka-tool.sh 3.9.2 kafka-run-class kafka.tools.DumpLogSegments --files ...
 #   kafka-tool.sh VERSION --list        # tools available for VERSION
 #

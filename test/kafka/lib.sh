@@ -59,15 +59,16 @@ sk_work_dir() {
   echo "${STRAIT_KAFKA_DIR:-/tmp/strait-kafka-$1}"
 }
 
-# Base port: PLAINTEXT of node 1. 4.x defaults to 39092, 3.x to 39192 so both
+# Base port: PLAINTEXT of node 1, below Linux's ephemeral range (32768+)
+# so client connections never hold a broker's port. 4.x defaults to 24092, 3.x to 24192 so both
 # lines can run side by side.
 sk_port_base() {
   if [[ -n "${STRAIT_KAFKA_PORT_BASE:-}" ]]; then
     echo "$STRAIT_KAFKA_PORT_BASE"
   elif [[ "$(sk_major "$1")" == 4 ]]; then
-    echo 39092
+    echo 24092
   else
-    echo 39192
+    echo 24192
   fi
 }
 
