@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"sync"
 	"syscall"
 	"time"
 
@@ -25,7 +26,9 @@ type Terminator struct {
 	TLS            *TLSServer
 	AllowPlaintext bool
 	Mapping        config.PrincipalMapping
-	tlsConfig      *tls.Config
+
+	once      sync.Once
+	tlsConfig *tls.Config
 }
 
 // ConnInfo is what a connection's setup learned about the client.
@@ -44,9 +47,8 @@ func (t *Terminator) Wrap(conn net.Conn) (net.Conn, ConnInfo, error) {
 	if t == nil || t.TLS == nil {
 		return conn, ConnInfo{}, nil
 	}
-	if t.tlsConfig == nil {
-		t.tlsConfig = t.TLS.Config()
-	}
+	// Built on first use, after the listener has set TLS.Accept.
+	t.once.Do(func() { t.tlsConfig = t.TLS.Config() })
 	if tc, ok := conn.(*net.TCPConn); ok {
 		first, err := peekByte(tc, HandshakeTimeout)
 		if err != nil {

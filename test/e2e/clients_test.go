@@ -430,12 +430,9 @@ func TestLeaderMoveAndNewBroker(t *testing.T) {
 		}
 		return err != nil
 	})
-	md, err = adm.BrokerMetadata(ctxT(t, 10*time.Second))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(md.Brokers) != 3 {
-		t.Fatalf("metadata lists %d brokers after one left", len(md.Brokers))
-	}
+	testenv.WaitFor(t, 10*time.Second, "metadata without the departed broker", func() bool {
+		md, err := adm.BrokerMetadata(ctxT(t, 5*time.Second))
+		return err == nil && len(md.Brokers) == 3
+	})
 	produce(t, cl, "moving", 100, "after-leave")
 }
