@@ -200,6 +200,16 @@ func (b *SyncBuffer) String() string {
 // FreePorts finds n consecutive free loopback ports and returns the first.
 func FreePorts(t testing.TB, n int) int {
 	t.Helper()
+	base, err := FindFreePorts(n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return base
+}
+
+// FindFreePorts finds n consecutive free loopback ports and returns the
+// first, for programs that have no testing.TB.
+func FindFreePorts(n int) (int, error) {
 	for try := 0; try < 200; try++ {
 		base := 20000 + rand.IntN(30000)
 		ok := true
@@ -216,11 +226,10 @@ func FreePorts(t testing.TB, n int) int {
 			l.Close()
 		}
 		if ok {
-			return base
+			return base, nil
 		}
 	}
-	t.Fatalf("no %d consecutive free ports", n)
-	return 0
+	return 0, fmt.Errorf("no %d consecutive free ports", n)
 }
 
 // WaitFor polls cond until it holds or timeout passes.

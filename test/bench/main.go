@@ -276,7 +276,8 @@ func median(v []float64) float64 {
 // port-mapping listener and, when certDir is set, an SNI listener (TLS
 // 1.3) on one port. It returns both bootstrap addresses.
 func startGateway(bootstrap []string, certDir string) (string, string) {
-	base := freePorts(12)
+	base, err := testenv.FindFreePorts(12)
+	check(err)
 	quoted := make([]string, len(bootstrap))
 	for i, s := range bootstrap {
 		quoted[i] = strconv.Quote(s)
@@ -322,29 +323,6 @@ listeners:
 		time.Sleep(20 * time.Millisecond)
 	}
 	return net.JoinHostPort("127.0.0.1", strconv.Itoa(base)), sni
-}
-
-func freePorts(n int) int {
-	for base := 31000; base < 60000; base += n {
-		var ls []net.Listener
-		ok := true
-		for p := base; p < base+n; p++ {
-			l, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(p)))
-			if err != nil {
-				ok = false
-				break
-			}
-			ls = append(ls, l)
-		}
-		for _, l := range ls {
-			l.Close()
-		}
-		if ok {
-			return base
-		}
-	}
-	check(fmt.Errorf("no free ports"))
-	return 0
 }
 
 func client(tg target, opts ...kgo.Opt) *kgo.Client {
