@@ -128,17 +128,24 @@ func TestProduceConsumeAcrossBrokers(t *testing.T) {
 	cl := newClient(t, gw.Bootstrap)
 	adm := kadm.NewClient(cl)
 	createTopic(t, adm, "spread", 9)
-	td, err := adm.ListTopics(ctxT(t, 10*time.Second), "spread")
-	if err != nil {
-		t.Fatal(err)
+	// The embedded cluster picks leaders at random; spread them so that
+	// every broker port carries traffic.
+	for p := int32(0); p < 9; p++ {
+		if err := k.Fake.MoveTopicPartition("spread", p, p%3); err != nil {
+			t.Fatal(err)
+		}
 	}
-	leaders := map[int32]bool{}
-	for _, p := range td["spread"].Partitions {
-		leaders[p.Leader] = true
-	}
-	if len(leaders) != 3 {
-		t.Fatalf("partition leaders on %d brokers, want 3", len(leaders))
-	}
+	testenv.WaitFor(t, 10*time.Second, "leaders on all three brokers (seen through the gateway)", func() bool {
+		td, err := adm.ListTopics(ctxT(t, 10*time.Second), "spread")
+		if err != nil {
+			return false
+		}
+		leaders := map[int32]bool{}
+		for _, p := range td["spread"].Partitions {
+			leaders[p.Leader] = true
+		}
+		return len(leaders) == 3
+	})
 	produce(t, cl, "spread", 3000, "r")
 	cons := newClient(t, gw.Bootstrap, kgo.ConsumeTopics("spread"), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
 	got := consume(t, cons, 3000)
