@@ -31,7 +31,7 @@ CLIENTS = ["confluent-kafka", "kafka-python"]
 
 CELL_TIMEOUT = 35.0    # seconds for one cell; a cell still running then fails
 CLIENT_BUDGET = 80.0   # seconds for all cells of one client (two clients per target)
-WAIT = 15.0            # default wait for records, assignments and metadata to show up
+WAIT = 20.0            # default wait for records, assignments and metadata to show up
 N = 50                 # records per produce cell
 
 
@@ -435,9 +435,17 @@ class ConfluentKafka(Base):
         out = []
         for m in c.consume(num_messages=500, timeout=timeout):
             if m.error():
+                if self.transient(m.error()):
+                    continue
                 raise Fail(f"consume error: {m.error()}")
             out.append(Rec(m.topic(), m.partition(), m.offset(), m.key(), m.value(), m.headers()))
         return out
+
+    def transient(self, err):
+        # A topic created a moment ago may be unknown to the broker that
+        # librdkafka asked; it reports that as an event and keeps retrying,
+        # so only other errors end a cell.
+        return err.code() == self.ck.KafkaError.UNKNOWN_TOPIC_OR_PART and not err.fatal()
 
     def assignment(self, c):
         return [tp.partition for tp in c.assignment()]
@@ -525,7 +533,7 @@ class ConfluentKafka(Base):
                 check(self.node_addr(r) in self.expect, f"partition {p.id} replica {self.node_addr(r)} not among {self.expect}")
         # Brokers apply new metadata at slightly different times, so the broker
         # answering list_topics may need a moment to learn of the topic.
-        wait_until("the created topic in list_topics", lambda: topic in self.admin.list_topics(timeout=5).topics, timeout=10)
+        wait_until("the created topic in list_topics", lambda: topic in self.admin.list_topics(timeout=5).topics)
         self.admin.delete_topics([topic], operation_timeout=10, request_timeout=15)[topic].result(20)
         wait_until("the deleted topic to leave list_topics", lambda: topic not in self.admin.list_topics(timeout=5).topics)
         return "created (3 partitions, RF 3, compact), described (leaders and replicas at expected addresses), listed, deleted"
@@ -543,7 +551,7 @@ class ConfluentKafka(Base):
                 f.result(15)
             return True
         # The broker asked may not know the new topic yet (UNKNOWN_TOPIC_OR_PART).
-        wait_until("IncrementalAlterConfigs to accept the new topic", alter, timeout=10)
+        wait_until("IncrementalAlterConfigs to accept the new topic", alter)
 
         def described():
             entries = self.admin.describe_configs([R(self.cka.ResourceType.TOPIC, topic)], request_timeout=10)
@@ -612,7 +620,7 @@ class ConfluentKafka(Base):
             return {tp.partition: f.result(15).offset for tp, f in lo.items()}
         # list_offsets finds the leaders in the metadata of whichever broker
         # it asks, which may not have caught up with the new topic yet.
-        ends = wait_until("ListOffsets to find the partition leaders", latest, timeout=10)
+        ends = wait_until("ListOffsets to find the partition leaders", latest)
         check(ends == {0: 5, 1: 5}, f"ListOffsets latest {ends}, want 5 and 5")
         c = self.consumer(group)
         try:
@@ -674,6 +682,8 @@ class ConfluentKafka(Base):
                 check(time.monotonic() < deadline, f"share consumer got {len(got)} of {want} records within {timeout}s")
                 for m in sc.poll(0.5):
                     if m.error():
+                        if self.transient(m.error()):
+                            continue
                         raise Fail(f"share consume error: {m.error()}")
                     r = Rec(m.topic(), m.partition(), m.offset(), m.key(), m.value(), m.headers())
                     if forbid and forbid(r):
@@ -711,8 +721,11 @@ class KafkaPython(Base):
         return c
 
     def producer(self, compression=None, idempotence=False, transactional_id=None):
+        # metadata_max_age_ms: kafka-python refreshes a known topic's
+        # metadata only that often (5 min by default), and a new producer
+        # may first hear from a broker that has not applied a change yet.
         c = self.conf(linger_ms=5, acks="all", max_block_ms=15000, delivery_timeout_ms=15000, request_timeout_ms=10000,
-                      compression_type=None if compression == "none" else compression,
+                      metadata_max_age_ms=1000, compression_type=None if compression == "none" else compression,
                       enable_idempotence=idempotence or bool(transactional_id))
         if transactional_id:
             c["transactional_id"] = transactional_id
@@ -847,7 +860,7 @@ class KafkaPython(Base):
         for p in t["partitions"]:
             check(p["leader_id"] in ids, f"partition {p['partition_index']} leader {p['leader_id']} not a listed broker")
             check(len(p["replica_nodes"]) == 3, f"partition {p['partition_index']} has {len(p['replica_nodes'])} replicas")
-        wait_until("the created topic in list_topics", lambda: topic in self.admin.list_topics(), timeout=10)
+        wait_until("the created topic in list_topics", lambda: topic in self.admin.list_topics())
         # kafka-python drops DescribeConfigs errors, so a broker that does not
         # know the new topic yet answers with no configs: retry until it does.
         cfg = wait_until("DescribeConfigs to show the topic's cleanup.policy", lambda: self.admin.describe_configs(
@@ -872,7 +885,7 @@ class KafkaPython(Base):
             if res.get("topic", {}).get(topic) != "OK":
                 raise RuntimeError(f"alter_configs: {res}")  # retried by wait_until
             return True
-        wait_until("alter_configs to accept the new topic", alter, timeout=10)
+        wait_until("alter_configs to accept the new topic", alter)
 
         def described():
             d = self.admin.describe_configs([self.ka.ConfigResource("TOPIC", topic)])["topic"][topic]
