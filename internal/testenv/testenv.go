@@ -5,6 +5,7 @@ package testenv
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"fmt"
 	"io"
@@ -12,6 +13,7 @@ import (
 	"math/rand/v2"
 	"net"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -81,6 +83,15 @@ type Options struct {
 	LogLevel string
 	// LogWriter receives the gateway's logs; default stderr.
 	LogWriter io.Writer
+	// BackendTLS, a YAML flow mapping, is backend_clusters[0].tls.
+	BackendTLS string
+	// ConfigDir, when set, is where the config is written and loaded
+	// from, as a deployment would: ${file:} paths are relative to it.
+	ConfigDir string
+	// NoWait returns without waiting for the gateway to be ready.
+	NoWait bool
+	// MetadataUpdateInterval defaults to 1s.
+	MetadataUpdateInterval time.Duration
 }
 
 // StartGateway serves a gateway in front of k on free loopback ports and
@@ -117,7 +128,8 @@ runtime:
 backend_clusters:
   - name: kafka
     bootstrap_servers: [%s]
-    metadata_update_interval: 1s
+    metadata_update_interval: %s
+    tls: %s
 virtual_clusters:
   - name: vc
     destination: kafka
@@ -132,8 +144,12 @@ listeners:
           destination: vc
           advertised_host: 127.0.0.1
           min_broker_id: %d
-`, level, o.MaxFrameBytes, o.FetchLeaderEndpoints, strings.Join(quoted, ", "), base, base+o.BrokerPorts, o.MinBrokerID)
-	g, cfg := StartConfig(t, text, o.LogWriter)
+`, level, o.MaxFrameBytes, o.FetchLeaderEndpoints, strings.Join(quoted, ", "), cmp.Or(o.MetadataUpdateInterval, time.Second), cmp.Or(o.BackendTLS, "{enabled: false}"),
+		base, base+o.BrokerPorts, o.MinBrokerID)
+	g, cfg := start(t, text, o.ConfigDir, o.LogWriter)
+	if !o.NoWait {
+		waitReady(t, g)
+	}
 	return &Gateway{Gateway: g, Bootstrap: net.JoinHostPort("127.0.0.1", strconv.Itoa(base)), FirstBrokerPort: base + 1, Config: cfg}
 }
 
@@ -141,15 +157,31 @@ listeners:
 // nil), waits until it is ready, and stops it when the test ends.
 func StartConfig(t testing.TB, text string, w io.Writer) (*gateway.Gateway, *config.Config) {
 	t.Helper()
-	g, cfg := StartConfigNoWait(t, text, w)
-	WaitFor(t, 20*time.Second, "gateway ready", func() bool { ok, _ := g.Ready(); return ok })
+	g, cfg := start(t, text, "", w)
+	waitReady(t, g)
 	return g, cfg
 }
 
-// StartConfigNoWait is StartConfig without waiting for readiness.
-func StartConfigNoWait(t testing.TB, text string, w io.Writer) (*gateway.Gateway, *config.Config) {
+func waitReady(t testing.TB, g *gateway.Gateway) {
 	t.Helper()
-	cfg, err := config.Parse([]byte(text), ".")
+	WaitFor(t, 20*time.Second, "gateway ready", func() bool { ok, _ := g.Ready(); return ok })
+}
+
+// start serves a gateway from config text: parsed in place when dir is
+// empty, else written to dir/strait.yaml and loaded from there.
+func start(t testing.TB, text, dir string, w io.Writer) (*gateway.Gateway, *config.Config) {
+	t.Helper()
+	var cfg *config.Config
+	var err error
+	if dir == "" {
+		cfg, err = config.Parse([]byte(text), ".")
+	} else {
+		path := filepath.Join(dir, "strait.yaml")
+		if err := os.WriteFile(path, []byte(text), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		cfg, err = config.Load(path)
+	}
 	if err != nil {
 		t.Fatalf("gateway config: %v\n%s", err, text)
 	}

@@ -4,14 +4,10 @@
 package e2e
 
 import (
-	"context"
 	"crypto/tls"
 	"fmt"
-	"log/slog"
-	"net"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -21,8 +17,6 @@ import (
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
 
-	"github.com/strait-gw/strait/internal/config"
-	"github.com/strait-gw/strait/internal/gateway"
 	"github.com/strait-gw/strait/internal/testenv"
 )
 
@@ -36,9 +30,8 @@ type backendTLS struct {
 
 // tlsGateway is a gateway whose one backend cluster, "kafka", uses TLS.
 type tlsGateway struct {
-	*gateway.Gateway
-	bootstrap string
-	logs      *testenv.SyncBuffer
+	*testenv.Gateway
+	logs *testenv.SyncBuffer
 }
 
 // startTLSGateway serves a gateway in front of k with the backend TLS
@@ -52,79 +45,35 @@ func startTLSGateway(t *testing.T, k *testenv.Kafka, o backendTLS) *tlsGateway {
 			t.Fatal(err)
 		}
 	}
-	tlsYAML := "      enabled: true\n"
+	settings := []string{"enabled: true"}
 	if o.ca != nil {
 		write("ca.pem", o.ca.CertPEM)
-		tlsYAML += "      ca_bundle: ${file:ca.pem}\n"
+		settings = append(settings, `ca_bundle: "${file:ca.pem}"`)
 	}
 	if o.versions != nil {
-		tlsYAML += fmt.Sprintf("      tls_versions: [%s]\n", strings.Join(o.versions, ", "))
+		settings = append(settings, fmt.Sprintf("tls_versions: [%s]", strings.Join(o.versions, ", ")))
 	}
 	if o.identity != nil {
 		write("client.crt", o.identity.CertPEM)
 		write("client.key", o.identity.KeyPEM)
-		tlsYAML += "      client_identity:\n        certificate: ${file:client.crt}\n        key: ${file:client.key}\n"
+		settings = append(settings, `client_identity: {certificate: "${file:client.crt}", key: "${file:client.key}"}`)
 	}
 	if o.skipVerify {
-		tlsYAML += "      insecure_skip_verify: true\n"
-	}
-	quoted := make([]string, len(k.Bootstrap))
-	for i, s := range k.Bootstrap {
-		quoted[i] = strconv.Quote(s)
-	}
-	base := testenv.FreePorts(t, 11)
-	text := fmt.Sprintf(`admin:
-  address: "127.0.0.1:0"
-observability:
-  log_level: warn
-runtime:
-  drain_duration: 1s
-  shutdown_timeout: 5s
-backend_clusters:
-  - name: kafka
-    bootstrap_servers: [%s]
-    metadata_update_interval: 1s
-    tls:
-%svirtual_clusters:
-  - name: vc
-    destination: kafka
-listeners:
-  - name: plain
-    addresses: ["127.0.0.1"]
-    ports: ["%d-%d"]
-    policies:
-      - type: forward_to_virtual_cluster
-        config:
-          type: port_mapping
-          destination: vc
-          advertised_host: 127.0.0.1
-`, strings.Join(quoted, ", "), tlsYAML, base, base+10)
-	write("strait.yaml", text)
-	cfg, err := config.Load(filepath.Join(dir, "strait.yaml"))
-	if err != nil {
-		t.Fatalf("gateway config: %v\n%s", err, text)
+		settings = append(settings, "insecure_skip_verify: true")
 	}
 	logs := &testenv.SyncBuffer{}
-	level := slog.LevelWarn
-	if os.Getenv("STRAIT_TEST_LOG") == "debug" {
-		level = slog.LevelDebug
-	}
-	g, err := gateway.New(cfg, slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: level})))
-	if err != nil {
-		t.Fatalf("gateway: %v", err)
-	}
-	if err := g.Start(); err != nil {
-		t.Fatalf("gateway start: %v", err)
-	}
+	gw := testenv.StartGateway(t, k, testenv.Options{
+		BackendTLS: "{" + strings.Join(settings, ", ") + "}",
+		ConfigDir:  dir,
+		NoWait:     true,
+		LogWriter:  logs,
+	})
 	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		g.Stop(ctx)
 		if t.Failed() {
 			t.Logf("gateway log:\n%s", logs)
 		}
 	})
-	return &tlsGateway{Gateway: g, bootstrap: net.JoinHostPort("127.0.0.1", strconv.Itoa(base)), logs: logs}
+	return &tlsGateway{Gateway: gw, logs: logs}
 }
 
 // metadataFailures is how many backend metadata refreshes have failed.
@@ -230,10 +179,10 @@ func TestBackendTLS(t *testing.T) {
 func checkTLSWorks(t *testing.T, gw *tlsGateway) {
 	t.Helper()
 	testenv.WaitFor(t, 20*time.Second, "gateway ready", func() bool { ok, _ := gw.Ready(); return ok })
-	cl := newClient(t, gw.bootstrap)
+	cl := newClient(t, gw.Bootstrap)
 	createTopic(t, kadm.NewClient(cl), "tls", 3)
 	produce(t, cl, "tls", 100, "tls")
-	cons := newClient(t, gw.bootstrap, kgo.ConsumeTopics("tls"), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
+	cons := newClient(t, gw.Bootstrap, kgo.ConsumeTopics("tls"), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
 	got := consume(t, cons, 100)
 	seen := map[string]bool{}
 	for _, r := range got {
@@ -253,7 +202,7 @@ func checkTLSFails(t *testing.T, gw *tlsGateway, cause string) {
 	t.Helper()
 	// A client that sends ApiVersions, as every client does first, is
 	// disconnected without an answer.
-	c := rawConn(t, gw.bootstrap)
+	c := rawConn(t, gw.Bootstrap)
 	start := time.Now()
 	_, _ = c.Write(frame(18, 0, 1, nil))
 	expectClosed(t, c)
@@ -261,7 +210,7 @@ func checkTLSFails(t *testing.T, gw *tlsGateway, cause string) {
 		t.Errorf("disconnect took %v", d)
 	}
 
-	cl := newClient(t, gw.bootstrap, kgo.RetryTimeout(2*time.Second), kgo.RequestRetries(1))
+	cl := newClient(t, gw.Bootstrap, kgo.RetryTimeout(2*time.Second), kgo.RequestRetries(1))
 	start = time.Now()
 	if _, err := kadm.NewClient(cl).BrokerMetadata(ctxT(t, 20*time.Second)); err == nil {
 		t.Error("metadata through the gateway succeeded")

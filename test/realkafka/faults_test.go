@@ -287,9 +287,3 @@ func TestLeaderMove(t *testing.T) {
 	}
 	verifyExactlyOnce(t, gw.Bootstrap, topic, n)
 }
-
-// startUnready serves a gateway that is expected never to become ready.
-func startUnready(t *testing.T, text string, logs *testenv.SyncBuffer) {
-	t.Helper()
-	testenv.StartConfigNoWait(t, text, logs)
-}

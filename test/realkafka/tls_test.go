@@ -2,7 +2,6 @@ package realkafka
 
 import (
 	"fmt"
-	"net"
 	"os"
 	"strconv"
 	"strings"
@@ -24,10 +23,7 @@ func TestBackendTLSRealKafka(t *testing.T) {
 	if ssl == "" || ca == "" {
 		t.Fatal("STRAIT_KAFKA_SSL_BOOTSTRAP and STRAIT_KAFKA_CA_PEM must be set with STRAIT_KAFKA_BOOTSTRAP")
 	}
-	quoted := make([]string, 0, 3)
-	for _, a := range strings.Split(ssl, ",") {
-		quoted = append(quoted, strconv.Quote(a))
-	}
+	k := &testenv.Kafka{Bootstrap: strings.Split(ssl, ",")}
 	other := testenv.NewCA(t, "unrelated")
 	otherFile := t.TempDir() + "/other.pem"
 	if err := os.WriteFile(otherFile, []byte(other.CertPEM), 0o600); err != nil {
@@ -43,27 +39,13 @@ func TestBackendTLSRealKafka(t *testing.T) {
 		{"unverifiable broker certificate", fmt.Sprintf(`{enabled: true, ca_bundle: "${file:%s}"}`, otherFile), false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			base := testenv.FreePorts(t, 5)
 			logs := &testenv.SyncBuffer{}
-			text := fmt.Sprintf(`admin: {address: "127.0.0.1:0"}
-observability: {log_level: info}
-backend_clusters:
-  - name: kafka
-    bootstrap_servers: [%s]
-    metadata_update_interval: 2s
-    tls: %s
-virtual_clusters:
-  - {name: vc, destination: kafka}
-listeners:
-  - name: plain
-    ports: ["%d-%d"]
-    policies:
-      - type: forward_to_virtual_cluster
-        config: {type: port_mapping, destination: vc, advertised_host: 127.0.0.1, min_broker_id: 1}
-`, strings.Join(quoted, ", "), tc.tls, base, base+4)
-			boot := net.JoinHostPort("127.0.0.1", strconv.Itoa(base))
+			gw := testenv.StartGateway(t, k, testenv.Options{
+				MinBrokerID: 1, BrokerPorts: 4, LogLevel: "info", LogWriter: logs,
+				BackendTLS: tc.tls, NoWait: !tc.works,
+			})
+			boot := gw.Bootstrap
 			if !tc.works {
-				startUnready(t, text, logs)
 				cl := client(t, boot, kgo.RequestRetries(0))
 				if err := cl.Ping(ctxFor(t, 10*time.Second)); err == nil {
 					t.Fatal("a request through an unverifiable backend succeeded")
@@ -73,7 +55,6 @@ listeners:
 				})
 				return
 			}
-			testenv.StartConfig(t, text, logs)
 			topic := topicName(t)
 			p := client(t, boot, kgo.DefaultProduceTopic(topic))
 			createTopic(t, p, topic, 3)
