@@ -51,6 +51,9 @@ type Cluster struct {
 	client *kgo.Client
 	ready  atomic.Bool
 
+	// notifyMu serializes calls to watchers, which run without mu held
+	// (a watcher may call back into the cluster); it is taken before mu.
+	notifyMu sync.Mutex
 	mu       sync.Mutex
 	brokers  map[int32]string
 	watchers []func([]Broker)
@@ -222,11 +225,14 @@ func (c *Cluster) brokerList() []Broker {
 // Watch calls fn with the broker list now (if known) and whenever it
 // changes. fn must not block.
 func (c *Cluster) Watch(fn func([]Broker)) {
+	c.notifyMu.Lock()
+	defer c.notifyMu.Unlock()
 	c.mu.Lock()
-	defer c.mu.Unlock()
 	c.watchers = append(c.watchers, fn)
-	if len(c.brokers) > 0 {
-		fn(c.brokerList())
+	list := c.brokerList()
+	c.mu.Unlock()
+	if len(list) > 0 {
+		fn(list)
 	}
 }
 
@@ -289,15 +295,19 @@ func (c *Cluster) fetchMetadata(ctx context.Context) error {
 		next[b.NodeID] = net.JoinHostPort(b.Host, strconv.Itoa(int(b.Port)))
 	}
 	c.ready.Store(true)
+	c.notifyMu.Lock()
+	defer c.notifyMu.Unlock()
 	c.mu.Lock()
-	defer c.mu.Unlock()
 	if maps.Equal(next, c.brokers) {
+		c.mu.Unlock()
 		return nil
 	}
 	c.log.Info("backend brokers changed", "brokers", fmt.Sprint(next))
 	c.brokers = next
 	list := c.brokerList()
-	for _, w := range c.watchers {
+	watchers := c.watchers
+	c.mu.Unlock()
+	for _, w := range watchers {
 		w(list)
 	}
 	return nil

@@ -93,12 +93,15 @@ func (p *PortMapping) Close() {
 // Ready reports whether the bootstrap port and the port of every broker
 // the backend names are bound.
 func (p *PortMapping) Ready() bool {
+	// Backend locks are never taken under p.mu: the backend's metadata
+	// refresh calls sync, which takes p.mu.
+	brokers := p.Backend.Brokers()
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.BootstrapPort != 0 && p.bound[p.BootstrapPort] == nil {
 		return false
 	}
-	for _, b := range p.Backend.Brokers() {
+	for _, b := range brokers {
 		if port, ok := p.portFor(b.ID); ok && p.bound[port] == nil {
 			return false
 		}

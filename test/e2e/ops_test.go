@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -227,5 +228,50 @@ func TestBrokerOutsidePortRange(t *testing.T) {
 	testenv.WaitFor(t, 5*time.Second, "the broker range error in the log", func() bool { return strings.Contains(unquoted(), want) })
 	if !strings.Contains(logs.String(), "level=ERROR") {
 		t.Errorf("not logged as an error:\n%s", logs.String())
+	}
+}
+
+// TestReadyDuringBrokerChanges checks readiness without pause, as a
+// /health/ready probe may, while brokers join and leave and the gateway
+// refreshes metadata every few milliseconds: neither may block the other.
+func TestReadyDuringBrokerChanges(t *testing.T) {
+	k := testenv.Embedded(t, 3)
+	gw := testenv.StartGateway(t, k, testenv.Options{MetadataUpdateInterval: 5 * time.Millisecond})
+	var checks atomic.Int64
+	stop := make(chan struct{})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			gw.Ready()
+			checks.Add(1)
+		}
+	}()
+	defer func() { close(stop); <-done }()
+	answers := func(port int) bool {
+		c, err := net.Dial("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)))
+		if err == nil {
+			c.Close()
+		}
+		return err == nil
+	}
+	for range 20 {
+		id, _, err := k.Fake.AddNode(3, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		port := gw.FirstBrokerPort + int(id)
+		testenv.WaitFor(t, 5*time.Second, "new broker's port answering", func() bool { return answers(port) })
+		if err := k.Fake.RemoveNode(id); err != nil {
+			t.Fatal(err)
+		}
+		testenv.WaitFor(t, 5*time.Second, "departed broker's port released", func() bool { return !answers(port) })
+		before := checks.Load()
+		testenv.WaitFor(t, 5*time.Second, "readiness checks going on", func() bool { return checks.Load() > before })
 	}
 }
