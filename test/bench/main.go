@@ -7,17 +7,13 @@ package main
 import (
 	"bufio"
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
-	"encoding/pem"
 	"flag"
 	"fmt"
 	"log/slog"
-	"math/big"
 	"net"
 	"os"
 	"os/exec"
@@ -30,6 +26,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"syscall"
+	"testing"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kadm"
@@ -180,34 +177,27 @@ type target struct {
 	viaGateway bool
 }
 
-// writeCerts writes a CA and a server certificate for 127.0.0.1 and
-// *.bench.kafka.bench into dir and returns a pool with the CA.
+// writeCerts writes a server certificate for 127.0.0.1 and
+// *.bench.kafka.bench into dir and returns a pool with its CA.
 func writeCerts(dir string) *x509.CertPool {
-	caKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	check(err)
-	caTmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "bench CA"},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour),
-		KeyUsage: x509.KeyUsageCertSign, BasicConstraintsValid: true, IsCA: true}
-	caDER, err := x509.CreateCertificate(rand.Reader, caTmpl, caTmpl, &caKey.PublicKey, caKey)
-	check(err)
-	caCert, err := x509.ParseCertificate(caDER)
-	check(err)
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	check(err)
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(2), Subject: pkix.Name{CommonName: "kafka.bench"},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour),
-		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-		DNSNames: []string{"*.bench.kafka.bench", "localhost"}, IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1)}}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, caCert, &key.PublicKey, caKey)
-	check(err)
-	kder, err := x509.MarshalPKCS8PrivateKey(key)
-	check(err)
-	check(os.WriteFile(filepath.Join(dir, "server.pem"), pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600))
-	check(os.WriteFile(filepath.Join(dir, "server.key"), pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: kder}), 0o600))
-	pool := x509.NewCertPool()
-	pool.AddCert(caCert)
-	return pool
+	ca := testenv.NewCA(fatal{}, "bench CA")
+	c := ca.Issue(fatal{}, testenv.CertOptions{
+		Subject:  pkix.Name{CommonName: "kafka.bench"},
+		DNSNames: []string{"*.bench.kafka.bench", "localhost"},
+		IPs:      []net.IP{net.IPv4(127, 0, 0, 1)},
+	})
+	check(os.WriteFile(filepath.Join(dir, "server.pem"), []byte(c.CertPEM), 0o600))
+	check(os.WriteFile(filepath.Join(dir, "server.key"), []byte(c.KeyPEM), 0o600))
+	return ca.Pool
 }
+
+// fatal lets the bench use testenv's certificate helpers outside a test:
+// a failure ends the run.
+type fatal struct{ testing.TB }
+
+func (fatal) Helper() {}
+
+func (fatal) Fatalf(format string, args ...any) { check(fmt.Errorf(format, args...)) }
 
 // children are the helper processes this run started.
 var children []*exec.Cmd
