@@ -11,7 +11,7 @@ import (
 )
 
 // LoopbackTLSDialer is a franz-go dialer that connects to 127.0.0.1
-// whatever the host name, with TLS and the host name as server name: the
+// whatever the host name, with TLS and the host name as server name (unless tc names one): the
 // client's own resolver hook, so SNI host names need no DNS.
 func LoopbackTLSDialer(tc *tls.Config) kgo.Opt {
 	return kgo.Dialer(func(ctx context.Context, _, host string) (net.Conn, error) {
@@ -25,7 +25,9 @@ func LoopbackTLSDialer(tc *tls.Config) kgo.Opt {
 			return nil, err
 		}
 		c := tc.Clone()
-		if net.ParseIP(name) == nil {
+		if c.ServerName == "" {
+			// For an IP address, Go verifies it against the IP SANs and
+			// sends no SNI.
 			c.ServerName = name
 		}
 		tconn := tls.Client(conn, c)

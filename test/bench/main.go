@@ -40,9 +40,9 @@ import (
 )
 
 func main() {
-	records := flag.Int("records", 100_000, "records per throughput run")
+	records := flag.Int("records", 500_000, "records per throughput run")
 	size := flag.Int("size", 1024, "record value size in bytes")
-	rounds := flag.Int("rounds", 3, "rounds over every target, in rotating order; the median is reported")
+	rounds := flag.Int("rounds", 5, "rounds over every target, in rotating order; the median is reported")
 	rate := flag.Int("rate", 20_000, "records per second in the latency run")
 	latencyFor := flag.Duration("latency-duration", 5*time.Second, "length of each latency run")
 	partitions := flag.Int("partitions", 6, "partitions of the benchmark topic")
@@ -354,50 +354,64 @@ func procCPU(pid int) time.Duration {
 	return time.Duration(ut+st) * time.Second / 100 // USER_HZ
 }
 
+// warmup is the share of a throughput run left out of the figure: while
+// it runs the client connects, learns metadata and fills its pipeline,
+// which measures connection setup rather than throughput.
+const warmup = 10
+
 // produceThroughput produces n records as fast as the client can and
-// returns MB/s of record values.
+// returns MB/s of record values, in steady state: from the moment the
+// first n/warmup records are acknowledged to the last.
 func produceThroughput(tg target, topic string, value []byte, n int) float64 {
 	cl := client(tg, kgo.DefaultProduceTopic(topic), kgo.ProducerBatchCompression(kgo.NoCompression()),
 		kgo.MaxBufferedRecords(50_000), kgo.ProducerBatchMaxBytes(1<<20))
 	defer cl.Close()
 	ctx := context.Background()
-	var failed atomic.Int64
+	var failed, acked atomic.Int64
+	var steady atomic.Int64 // UnixNano when n/warmup records were acknowledged
 	var wg sync.WaitGroup
 	wg.Add(n)
-	start := time.Now()
 	for range n {
 		cl.Produce(ctx, &kgo.Record{Value: value}, func(_ *kgo.Record, err error) {
 			if err != nil {
 				failed.Add(1)
 			}
+			if acked.Add(1) == int64(n/warmup) {
+				steady.Store(time.Now().UnixNano())
+			}
 			wg.Done()
 		})
 	}
 	wg.Wait()
-	el := time.Since(start)
+	end := time.Now()
 	if f := failed.Load(); f > 0 {
 		check(fmt.Errorf("%d records failed", f))
 	}
-	return float64(n*len(value)) / el.Seconds() / 1e6
+	return float64((n-n/warmup)*len(value)) / end.Sub(time.Unix(0, steady.Load())).Seconds() / 1e6
 }
 
-// consumeThroughput reads n records from the start of topic.
+// consumeThroughput reads n records from the start of topic and returns
+// MB/s of record values, in steady state: from the fetch that brings the
+// count to n/warmup to the last.
 func consumeThroughput(tg target, topic string, n, size int) float64 {
 	cl := client(tg, kgo.ConsumeTopics(topic), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
 		kgo.FetchMaxBytes(50<<20), kgo.FetchMaxPartitionBytes(10<<20))
 	defer cl.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	got := 0
-	start := time.Now()
+	got, from := 0, 0
+	var start time.Time
 	for got < n {
 		fs := cl.PollFetches(ctx)
 		if ctx.Err() != nil {
 			check(fmt.Errorf("consumed %d of %d", got, n))
 		}
 		got += fs.NumRecords()
+		if start.IsZero() && got >= n/warmup {
+			start, from = time.Now(), got
+		}
 	}
-	return float64(got*size) / time.Since(start).Seconds() / 1e6
+	return float64((got-from)*size) / time.Since(start).Seconds() / 1e6
 }
 
 // produceLatency produces at a steady rate with acks=all and returns the
