@@ -66,6 +66,9 @@ func (t *Terminator) Wrap(conn net.Conn) (net.Conn, ConnInfo, error) {
 	tconn := tls.Server(conn, t.tlsConfig)
 	_ = conn.SetDeadline(time.Now().Add(HandshakeTimeout))
 	if err := tconn.Handshake(); err != nil {
+		if why := t.TLS.Refused(conn); why != nil {
+			return nil, ConnInfo{}, fmt.Errorf("tls handshake refused with unrecognized_name: %w", why)
+		}
 		return nil, ConnInfo{}, fmt.Errorf("tls handshake: %w", err)
 	}
 	_ = conn.SetDeadline(time.Time{})

@@ -11,8 +11,10 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"os"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -35,8 +37,11 @@ type TLSServer struct {
 	max     uint16
 	require bool
 	// Accept, if set, vets the server name a client asks for before the
-	// handshake goes on; an error ends the handshake.
+	// handshake goes on; an error ends the handshake with the TLS alert
+	// unrecognized_name, and Refused returns it.
 	Accept func(serverName string) error
+	// refused holds Accept's error by connection until Refused takes it.
+	refused sync.Map
 }
 
 type tlsState struct {
@@ -188,7 +193,12 @@ func (t *TLSServer) Config() *tls.Config {
 		GetConfigForClient: func(hello *tls.ClientHelloInfo) (*tls.Config, error) {
 			if t.Accept != nil {
 				if err := t.Accept(hello.ServerName); err != nil {
-					return nil, err
+					// A config without certificates makes crypto/tls
+					// answer with unrecognized_name (RFC 6066), which
+					// tells the client what is wrong; an error here
+					// would send internal_error.
+					t.refused.Store(hello.Conn, err)
+					return &tls.Config{MinVersion: t.min, MaxVersion: t.max}, nil
 				}
 			}
 			st := t.state.Load()
@@ -207,6 +217,15 @@ func (t *TLSServer) Config() *tls.Config {
 			return c, nil
 		},
 	}
+}
+
+// Refused returns, once, why Accept refused the server name conn's
+// client asked for, if it did.
+func (t *TLSServer) Refused(conn net.Conn) error {
+	if err, ok := t.refused.LoadAndDelete(conn); ok {
+		return err.(error)
+	}
+	return nil
 }
 
 // pickCert returns the first certificate whose leaf covers name, else the

@@ -209,10 +209,10 @@ func TestSNIBadInput(t *testing.T) {
 	}{
 		{"no SNI", func() error {
 			return tlsHandshake(addr, &tls.Config{RootCAs: ca.Pool, ServerName: "", InsecureSkipVerify: true, Certificates: goodTLS.Certificates})
-		}, "tls: internal error", "client sent no server name"},
+		}, "tls: unrecognized name", "client sent no server name"},
 		{"unknown virtual cluster", func() error {
 			return tlsHandshake(addr, &tls.Config{RootCAs: ca.Pool, ServerName: host("shared_suffix", "team-z", "bootstrap"), Certificates: goodTLS.Certificates})
-		}, "tls: internal error", `matches no virtual cluster`},
+		}, "tls: unrecognized name", `matches no virtual cluster`},
 		{"TLS 1.1", func() error {
 			return tlsHandshake(addr, &tls.Config{RootCAs: ca.Pool, ServerName: boot, MinVersion: tls.VersionTLS11, MaxVersion: tls.VersionTLS11, Certificates: goodTLS.Certificates}) //nolint:gosec // the point
 		}, "protocol version", "tls handshake"},
