@@ -6,42 +6,22 @@ librdkafka) no KIP-848 consumer protocol; those cells are n/a.
 """
 import argparse
 import json
+import os
 import re
 import secrets
 import subprocess
+import sys
 import threading
 import time
 
-WAIT = 20.0  # seconds for metadata, records and assignments to show up
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from cells import NA, Fail, check, wait_until  # noqa: E402
+
 CELL_BUDGET = 60.0  # seconds for one kcat invocation
 
 
-class NA(Exception):
-    """kcat cannot do the op."""
-
-
-class Fail(Exception):
-    """The op ran but did not do what it should."""
-
-
-def check(cond, msg):
-    if not cond:
-        raise Fail(msg)
-
-
-def wait_until(what, fn, timeout=WAIT, every=0.2):
-    deadline = time.monotonic() + timeout
-    last = None
-    while True:
-        try:
-            v = fn()
-            if v:
-                return v
-        except Fail as e:
-            last = e
-        if time.monotonic() > deadline:
-            raise Fail(f"timed out after {timeout:.0f}s waiting for {what}" + (f" (last: {last})" if last else ""))
-        time.sleep(every)
+class KcatError(Exception):
+    """kcat exited with an error; wait_until retries it."""
 
 
 class Kcat:
@@ -54,7 +34,7 @@ class Kcat:
     def run(self, args, stdin=None, timeout=CELL_BUDGET):
         p = subprocess.run(self.base + args, input=stdin, capture_output=True, text=True, timeout=timeout)
         if p.returncode != 0:
-            raise Fail(f"kcat {' '.join(args)} exited {p.returncode}: {p.stderr.strip()[-400:]}")
+            raise KcatError(f"kcat {' '.join(args)} exited {p.returncode}: {p.stderr.strip()[-400:]}")
         return p
 
     def topic(self, op):
@@ -324,7 +304,7 @@ def main():
         except NA as e:
             status, detail = "n/a", str(e)
         except Exception as e:  # noqa: BLE001 - a cell reports whatever went wrong
-            status, detail = "fail", f"{type(e).__name__}: {e}" if not isinstance(e, Fail) else str(e)
+            status, detail = "fail", str(e) if isinstance(e, (Fail, KcatError)) else f"{type(e).__name__}: {e}"
         if status != "n/a":
             detail += f" [{time.monotonic() - start:.1f}s]"
         line = json.dumps({"suite": "kcat", "client": "kcat", "client_version": ver,

@@ -22,6 +22,9 @@ import threading
 import time
 import traceback
 
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from cells import WAIT, NA, Fail, check, wait_until  # noqa: E402
+
 OPS = [
     "metadata", "produce-none", "produce-gzip", "produce-snappy", "produce-lz4", "produce-zstd", "headers",
     "group-classic", "group-consumer", "idempotent", "transactions",
@@ -31,40 +34,7 @@ CLIENTS = ["confluent-kafka", "kafka-python"]
 
 CELL_TIMEOUT = 35.0    # seconds for one cell; a cell still running then fails
 CLIENT_BUDGET = 80.0   # seconds for all cells of one client (two clients per target)
-WAIT = 20.0            # default wait for records, assignments and metadata to show up
 N = 50                 # records per produce cell
-
-
-class NA(Exception):
-    """The client or the Kafka line does not support the op."""
-
-
-class Fail(Exception):
-    """The op ran but did not do what it should."""
-
-
-def check(cond, msg):
-    if not cond:
-        raise Fail(msg)
-
-
-def wait_until(what, fn, timeout=WAIT, every=0.2):
-    """Calls fn until it returns a true value; fails after timeout seconds."""
-    deadline = time.monotonic() + timeout
-    last = None
-    while True:
-        try:
-            v = fn()
-            if v:
-                return v
-            last = None
-        except (Fail, NA):
-            raise
-        except Exception as e:  # a transient error is retried until the deadline
-            last = e
-        if time.monotonic() > deadline:
-            raise Fail(f"timed out after {timeout:.0f}s waiting for {what}" + (f" (last error: {last})" if last else ""))
-        time.sleep(every)
 
 
 def kafka_major(v):
@@ -616,10 +586,13 @@ class ConfluentKafka(Base):
             self.send_all(self.shared_producer(), topic, rs, partition=p)
 
         def latest():
-            lo = self.admin.list_offsets({TP(topic, p): self.cka.OffsetSpec.latest() for p in (0, 1)}, request_timeout=10)
+            # A fresh admin client per try: librdkafka finds the leaders in
+            # its metadata cache, and a long-lived handle can keep answering
+            # "No leaders found" (_NOENT) for a new topic well after the
+            # brokers know it (seen directly and through the gateway alike).
+            adm = self.cka.AdminClient(dict(self.base))
+            lo = adm.list_offsets({TP(topic, p): self.cka.OffsetSpec.latest() for p in (0, 1)}, request_timeout=10)
             return {tp.partition: f.result(15).offset for tp, f in lo.items()}
-        # list_offsets finds the leaders in the metadata of whichever broker
-        # it asks, which may not have caught up with the new topic yet.
         ends = wait_until("ListOffsets to find the partition leaders", latest)
         check(ends == {0: 5, 1: 5}, f"ListOffsets latest {ends}, want 5 and 5")
         c = self.consumer(group)
