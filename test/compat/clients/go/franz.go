@@ -64,6 +64,22 @@ func (f *franz) admin() (*kadm.Client, error) {
 	return kadm.NewClient(cl), nil
 }
 
+// adminTopic returns an admin client and a new topic for op, with
+// partitions partitions, ready on every broker. The caller closes the
+// client.
+func (f *franz) adminTopic(ctx context.Context, op string, partitions int32) (*kadm.Client, string, error) {
+	adm, err := f.admin()
+	if err != nil {
+		return nil, "", err
+	}
+	t, err := f.createTopic(ctx, adm, op, partitions)
+	if err != nil {
+		adm.Close()
+		return nil, "", err
+	}
+	return adm, t, nil
+}
+
 func (f *franz) createTopic(ctx context.Context, adm *kadm.Client, op string, partitions int32) (string, error) {
 	t := f.e.topic("franz", op)
 	resp, err := adm.CreateTopic(ctx, partitions, -1, nil, t)
@@ -205,15 +221,11 @@ func (f *franz) metadata(ctx context.Context) error {
 }
 
 func (f *franz) produce(ctx context.Context, codecName string, codec kgo.CompressionCodec) error {
-	adm, err := f.admin()
+	adm, t, err := f.adminTopic(ctx, "produce-"+codecName, 3)
 	if err != nil {
 		return err
 	}
 	defer adm.Close()
-	t, err := f.createTopic(ctx, adm, "produce-"+codecName, 3)
-	if err != nil {
-		return err
-	}
 	p, err := f.client(kgo.ProducerBatchCompression(codec), kgo.RecordPartitioner(kgo.ManualPartitioner()))
 	if err != nil {
 		return err
@@ -239,15 +251,11 @@ func (f *franz) produce(ctx context.Context, codecName string, codec kgo.Compres
 }
 
 func (f *franz) headers(ctx context.Context) error {
-	adm, err := f.admin()
+	adm, t, err := f.adminTopic(ctx, "headers", 1)
 	if err != nil {
 		return err
 	}
 	defer adm.Close()
-	t, err := f.createTopic(ctx, adm, "headers", 1)
-	if err != nil {
-		return err
-	}
 	p, err := f.client(kgo.RecordPartitioner(kgo.ManualPartitioner()))
 	if err != nil {
 		return err
@@ -335,15 +343,11 @@ func (f *franz) group(ctx context.Context, op string, kip848 bool) error {
 	if kip848 {
 		opts = append(opts, kgo.ServerSideBalancer(), kgo.Balancers(kgo.CooperativeStickyBalancer()))
 	}
-	adm, err := f.admin()
+	adm, t, err := f.adminTopic(ctx, op, groupPartitions)
 	if err != nil {
 		return err
 	}
 	defer adm.Close()
-	t, err := f.createTopic(ctx, adm, op, groupPartitions)
-	if err != nil {
-		return err
-	}
 	g := f.e.group("franz", op)
 	p, err := f.client(kgo.RecordPartitioner(kgo.ManualPartitioner()))
 	if err != nil {
@@ -387,15 +391,11 @@ func (f *franz) group(ctx context.Context, op string, kip848 bool) error {
 }
 
 func (f *franz) idempotent(ctx context.Context) error {
-	adm, err := f.admin()
+	adm, t, err := f.adminTopic(ctx, "idempotent", 3)
 	if err != nil {
 		return err
 	}
 	defer adm.Close()
-	t, err := f.createTopic(ctx, adm, "idempotent", 3)
-	if err != nil {
-		return err
-	}
 	// franz-go produces idempotently unless told otherwise; say it anyway.
 	p, err := f.client(kgo.RecordPartitioner(kgo.ManualPartitioner()), kgo.RequiredAcks(kgo.AllISRAcks()))
 	if err != nil {
@@ -421,15 +421,11 @@ func (f *franz) idempotent(ctx context.Context) error {
 }
 
 func (f *franz) transactions(ctx context.Context) error {
-	adm, err := f.admin()
+	adm, t, err := f.adminTopic(ctx, "transactions", 1)
 	if err != nil {
 		return err
 	}
 	defer adm.Close()
-	t, err := f.createTopic(ctx, adm, "transactions", 1)
-	if err != nil {
-		return err
-	}
 	p, err := f.client(kgo.TransactionalID(f.e.name("x", "franz", "transactions")), kgo.TransactionTimeout(30*time.Second))
 	if err != nil {
 		return err
@@ -462,15 +458,11 @@ func (f *franz) transactions(ctx context.Context) error {
 }
 
 func (f *franz) adminTopics(ctx context.Context) error {
-	adm, err := f.admin()
+	adm, t, err := f.adminTopic(ctx, "admin-topics", 3)
 	if err != nil {
 		return err
 	}
 	defer adm.Close()
-	t, err := f.createTopic(ctx, adm, "admin-topics", 3)
-	if err != nil {
-		return err
-	}
 	var td kadm.TopicDetail
 	if err := waitFor(ctx, "the new topic in metadata", func() bool {
 		tds, err := adm.ListTopics(ctx, t)
@@ -501,15 +493,11 @@ func (f *franz) adminTopics(ctx context.Context) error {
 }
 
 func (f *franz) adminConfigs(ctx context.Context) error {
-	adm, err := f.admin()
+	adm, t, err := f.adminTopic(ctx, "admin-configs", 1)
 	if err != nil {
 		return err
 	}
 	defer adm.Close()
-	t, err := f.createTopic(ctx, adm, "admin-configs", 1)
-	if err != nil {
-		return err
-	}
 	v := "7654321"
 	resps, err := adm.AlterTopicConfigs(ctx, []kadm.AlterConfig{{Op: kadm.SetConfig, Name: "retention.ms", Value: &v}}, t)
 	if err == nil {
@@ -552,15 +540,11 @@ func (f *franz) adminConfigs(ctx context.Context) error {
 }
 
 func (f *franz) adminGroups(ctx context.Context) error {
-	adm, err := f.admin()
+	adm, t, err := f.adminTopic(ctx, "admin-groups", 2)
 	if err != nil {
 		return err
 	}
 	defer adm.Close()
-	t, err := f.createTopic(ctx, adm, "admin-groups", 2)
-	if err != nil {
-		return err
-	}
 	g := f.e.group("franz", "admin-groups")
 	m, err := f.newMember(g, t)
 	if err != nil {
@@ -601,15 +585,11 @@ func (f *franz) adminGroups(ctx context.Context) error {
 }
 
 func (f *franz) adminOffsets(ctx context.Context) error {
-	adm, err := f.admin()
+	adm, t, err := f.adminTopic(ctx, "admin-offsets", 1)
 	if err != nil {
 		return err
 	}
 	defer adm.Close()
-	t, err := f.createTopic(ctx, adm, "admin-offsets", 1)
-	if err != nil {
-		return err
-	}
 	p, err := f.client(kgo.RecordPartitioner(kgo.ManualPartitioner()))
 	if err != nil {
 		return err
@@ -649,15 +629,11 @@ func (f *franz) adminOffsets(ctx context.Context) error {
 }
 
 func (f *franz) adminPartitions(ctx context.Context) error {
-	adm, err := f.admin()
+	adm, t, err := f.adminTopic(ctx, "admin-partitions", 1)
 	if err != nil {
 		return err
 	}
 	defer adm.Close()
-	t, err := f.createTopic(ctx, adm, "admin-partitions", 1)
-	if err != nil {
-		return err
-	}
 	resps, err := adm.UpdatePartitions(ctx, 3, t)
 	if err == nil {
 		err = resps.Error()
@@ -689,15 +665,11 @@ func (f *franz) adminPartitions(ctx context.Context) error {
 }
 
 func (f *franz) shareGroup(ctx context.Context) error {
-	adm, err := f.admin()
+	adm, t, err := f.adminTopic(ctx, "share-group", 2)
 	if err != nil {
 		return err
 	}
 	defer adm.Close()
-	t, err := f.createTopic(ctx, adm, "share-group", 2)
-	if err != nil {
-		return err
-	}
 	p, err := f.client(kgo.RecordPartitioner(kgo.ManualPartitioner()))
 	if err != nil {
 		return err
