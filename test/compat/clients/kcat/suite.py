@@ -31,8 +31,9 @@ class Kcat:
         self.expect = sorted(args.expect_brokers.split(","))
         self.base = ["kcat", "-b", self.boot, "-X", "client.id=strait-compat-kcat"]
 
-    def run(self, args, stdin=None, timeout=CELL_BUDGET):
-        p = subprocess.run(self.base + args, input=stdin, capture_output=True, text=True, timeout=timeout)
+    def run(self, args, stdin=None, timeout=CELL_BUDGET, broker=None):
+        base = self.base if broker is None else ["kcat", "-b", broker] + self.base[3:]
+        p = subprocess.run(base + args, input=stdin, capture_output=True, text=True, timeout=timeout)
         if p.returncode != 0:
             raise KcatError(f"kcat {' '.join(args)} exited {p.returncode}: {p.stderr.strip()[-400:]}")
         return p
@@ -40,25 +41,30 @@ class Kcat:
     def topic(self, op):
         return f"kcat-{op}-{self.target}-{secrets.token_hex(3)}"
 
-    def metadata(self, topic=None):
+    def metadata(self, topic=None, broker=None):
         args = ["-L", "-J"] + (["-t", topic] if topic else [])
-        return json.loads(self.run(args, timeout=20).stdout)
+        return json.loads(self.run(args, timeout=20, broker=broker).stdout)
 
     def create_topic(self, topic, partitions=3):
         """Creates topic by broker auto-creation (kcat has no admin API; the
         test clusters create topics with 3 partitions and 3 replicas) and
-        waits until its partitions have leaders."""
+        waits until every broker lists its partitions with leaders: brokers
+        learn of a new topic a moment apart, and a producer that asks one
+        that has not yet fails its records."""
         self.run(["-P", "-t", topic, "-X", "allow.auto.create.topics=true", "-p", "0"], stdin="", timeout=30)
 
-        def ready():
-            md = self.metadata(topic)
+        def ready(broker):
+            md = self.metadata(topic, broker)
             ts = [t for t in md.get("topics", []) if t["topic"] == topic]
             if not ts or ts[0].get("error") or len(ts[0]["partitions"]) != partitions:
                 return None
             if any(p["leader"] < 0 for p in ts[0]["partitions"]):
                 return None
             return ts[0]
-        return wait_until(f"topic {topic} with {partitions} partitions and leaders", ready)
+        for b in self.expect:
+            t = wait_until(f"broker {b} to list topic {topic} with {partitions} partitions and leaders",
+                           lambda: ready(b))
+        return t
 
     def produce(self, topic, records, extra=()):
         """Produces key:value lines; extra are more kcat arguments."""
