@@ -83,9 +83,13 @@ func cmdValidate(args []string, stdout, stderr io.Writer) int {
 	if !ok {
 		return 2
 	}
-	if _, err := config.Load(path); err != nil {
+	cfg, err := config.Load(path)
+	if err != nil {
 		reportConfigError(stderr, path, err)
 		return 2
+	}
+	for _, w := range cfg.Warnings {
+		fmt.Fprintf(stderr, "%s: warning: %v\n", path, w)
 	}
 	fmt.Fprintf(stdout, "%s: ok\n", path)
 	return 0
@@ -119,6 +123,9 @@ func reportConfigError(w io.Writer, path string, err error) {
 // the gateway is listening.
 func serve(cfg *config.Config, stderr io.Writer, started func(*gateway.Gateway)) int {
 	log := newLogger(cfg, stderr)
+	for _, w := range cfg.Warnings {
+		log.Warn("config: "+w.Msg, "field", w.Path)
+	}
 	g, err := gateway.New(cfg, log)
 	if err != nil {
 		log.Error("cannot build gateway", "err", err)

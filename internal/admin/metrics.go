@@ -25,6 +25,8 @@ type Metrics struct {
 	bytesOut    *prometheus.CounterVec
 	dialErrors  *prometheus.CounterVec
 	refreshes   *prometheus.CounterVec
+	conflicts   *prometheus.GaugeVec
+	denied      *prometheus.CounterVec
 }
 
 // NewMetrics registers the gateway's metrics on a new registry, with the
@@ -53,8 +55,13 @@ func NewMetrics() *Metrics {
 			Help: "Failed connections to backend brokers."}, []string{"backend_cluster"}),
 		refreshes: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "strait_backend_metadata_refreshes_total",
 			Help: "Backend metadata refreshes, by result."}, []string{"backend_cluster", "result"}),
+		conflicts: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "strait_namespace_conflicts",
+			Help: "1 when two backend names map to one client name in a virtual cluster's namespace."}, []string{"virtual_cluster"}),
+		denied: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "strait_policy_denials_total",
+			Help: "Requests or entries of requests refused by a policy."}, []string{"virtual_cluster", "policy"}),
 	}
 	r.MustRegister(m.connsActive, m.connsTotal, m.requests, m.errors, m.latency, m.bytesIn, m.bytesOut, m.dialErrors, m.refreshes,
+		m.conflicts, m.denied,
 		prometheus.NewGoCollector(), prometheus.NewProcessCollector(prometheus.ProcessCollectorOpts{}))
 	return m
 }
@@ -142,4 +149,18 @@ func (o *observer) Error(key int16) {
 		return
 	}
 	o.m.errors.WithLabelValues(o.labels[0], o.labels[1], "unknown").Inc()
+}
+
+// NamespaceConflicts sets strait_namespace_conflicts for a virtual cluster.
+func (m *Metrics) NamespaceConflicts(virtualCluster string, conflict bool) {
+	v := 0.0
+	if conflict {
+		v = 1
+	}
+	m.conflicts.WithLabelValues(virtualCluster).Set(v)
+}
+
+// Denied counts a refusal by a policy.
+func (m *Metrics) Denied(virtualCluster, policy string) {
+	m.denied.WithLabelValues(virtualCluster, policy).Inc()
 }

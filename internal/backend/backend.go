@@ -58,6 +58,8 @@ type Cluster struct {
 	brokers  map[int32]string
 	watchers []func([]Broker)
 	refresh  chan chan error
+
+	topics topicCache
 }
 
 // New builds a cluster from its config. It does not connect; Run does.
@@ -72,6 +74,7 @@ func New(cfg *config.BackendCluster, log *slog.Logger, m Metrics) (*Cluster, err
 		brokers:  map[int32]string{},
 		refresh:  make(chan chan error),
 	}
+	c.topics.c = c
 	if c.interval <= 0 {
 		c.interval = time.Minute
 	}

@@ -49,6 +49,7 @@ func Parse(data []byte, baseDir string) (*Config, error) {
 		errs := d.errs
 		return nil, &errs
 	}
+	c.Warnings = d.warns
 	return c, nil
 }
 
@@ -167,6 +168,24 @@ func (d *decoder) applyDefaults(c *Config) {
 		if !d.set[p+".authentication"] {
 			v.Authentication = []ClientAuth{{Type: clientAuthAnonymous}}
 			def(p + ".authentication")
+		}
+		if ns := v.Namespace; ns != nil {
+			if ns.Mode == "" {
+				ns.Mode = nsHidePrefix
+				def(p + ".namespace.mode")
+			}
+			for _, sels := range [][]NameSelector{ns.Additional.Topics, ns.Additional.ConsumerGroups} {
+				for k := range sels {
+					if sels[k].Conflict == "" {
+						sels[k].Conflict = conflictWarn
+					}
+				}
+			}
+		}
+		for k := range v.TopicAliases {
+			if v.TopicAliases[k].Conflict == "" {
+				v.TopicAliases[k].Conflict = conflictWarn
+			}
 		}
 	}
 	for i := range c.Listeners {

@@ -22,6 +22,7 @@ import (
 type decoder struct {
 	baseDir string
 	errs    Errors
+	warns   Errors
 	// lines maps a field path to the line it was written on.
 	lines map[string]int
 	// set records the paths given a non-null value in the file, so that
@@ -76,6 +77,12 @@ func (d *decoder) report(path, format string, args ...any) {
 		}
 	}
 	d.errs = append(d.errs, FieldError{Path: path, Msg: fmt.Sprintf(format, args...), Line: d.lineOf(path)})
+}
+
+// warn records a warning at path: a problem that does not stop the file
+// from loading.
+func (d *decoder) warn(path, format string, args ...any) {
+	d.warns = append(d.warns, FieldError{Path: path, Msg: fmt.Sprintf(format, args...), Line: d.lineOf(path)})
 }
 
 func (d *decoder) lineOf(path string) int {
@@ -207,6 +214,9 @@ func (d *decoder) decode(n ast.Node, v reflect.Value, path string) {
 		return
 	case listenerPolicyType:
 		d.decodePolicy(n, v.Addr().Interface().(*ListenerPolicy), path)
+		return
+	case vcPolicyType:
+		d.decodeVCPolicy(n, v.Addr().Interface().(*VCPolicy), path)
 		return
 	case certKeyType:
 		d.decodeStruct(n, v, path)

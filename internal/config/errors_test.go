@@ -504,7 +504,7 @@ backend_clusters:
 virtual_clusters:
   - name: team-a
     destination: remote
-    acl_mode: enforce_on_gateway
+    acl_mode: enforce
     authentication: [{type: mtls}]
 listeners:
   - name: plain
@@ -519,7 +519,7 @@ listeners:
 				"backend_clusters[0].bootstrap_servers[0]: invalid address \"127.0.0.1\" (expected host:port) (line 5)",
 				"backend_clusters[0].metadata_update_interval: must be greater than 0, got 0s (line 6)",
 				"virtual_clusters[0].destination: unknown backend cluster \"remote\" (line 9)",
-				"virtual_clusters[0].acl_mode: enforce_on_gateway is not supported yet (line 10)",
+				"virtual_clusters[0].acl_mode: unknown ACL mode \"enforce\" (expected passthrough or enforce_on_gateway) (line 10)",
 				"virtual_clusters[0].authentication[0].type: unsupported client authentication type \"mtls\" (supported: anonymous) (line 11)",
 				"listeners[0].policies[0].config.destination: unknown virtual cluster \"team-z\" (line 17)",
 				"listeners[0].policies[0].config.min_broker_id: must not be negative, got -1 (line 17)",

@@ -18,6 +18,10 @@ type Config struct {
 	VirtualClusters []VirtualCluster `yaml:"virtual_clusters"`
 	// Listeners are the sockets Strait accepts client connections on.
 	Listeners []Listener `yaml:"listeners"`
+
+	// Warnings are problems that do not stop the file from loading, each
+	// with the path of its field; validate prints them.
+	Warnings Errors `yaml:"-"`
 }
 
 // Admin configures the admin HTTP server.
@@ -127,6 +131,19 @@ type VirtualCluster struct {
 	// Authentication lists how clients may authenticate, in order.
 	// Default [{type: anonymous}].
 	Authentication []ClientAuth `yaml:"authentication"`
+	// Namespace limits the virtual cluster to the backend topics, groups
+	// and transactional ids under a prefix. Default: the whole backend.
+	Namespace *Namespace `yaml:"namespace"`
+	// TopicAliases give topics of the namespace second names.
+	TopicAliases []TopicAlias `yaml:"topic_aliases"`
+	// ClusterPolicies act on requests before they reach the backend
+	// (acls). With acl_mode enforce_on_gateway, requests are denied unless
+	// an acls policy allows them.
+	ClusterPolicies []VCPolicy `yaml:"cluster_policies"`
+	// ProducePolicies act on produced records.
+	ProducePolicies []VCPolicy `yaml:"produce_policies"`
+	// ConsumePolicies act on consumed records.
+	ConsumePolicies []VCPolicy `yaml:"consume_policies"`
 }
 
 // ClientAuth is one way clients authenticate to a virtual cluster.

@@ -271,10 +271,20 @@ func (d *decoder) validateVirtualCluster(c *Config, i int, names, labels map[str
 		}
 	}
 
+	d.validateNamespace(v, p)
+	d.validateVCPolicies(v.ClusterPolicies, p+".cluster_policies")
+	d.validateVCPolicies(v.ProducePolicies, p+".produce_policies")
+	d.validateVCPolicies(v.ConsumePolicies, p+".consume_policies")
 	switch v.ACLMode {
 	case aclPassthrough:
 	case aclEnforceOnGateway:
-		d.report(p+".acl_mode", "enforce_on_gateway is not supported yet")
+		hasACLs := false
+		for _, cp := range v.ClusterPolicies {
+			hasACLs = hasACLs || cp.Type == "acls" && cp.IsEnabled()
+		}
+		if !hasACLs {
+			d.warn(p+".acl_mode", "enforce_on_gateway with no enabled acls policy in cluster_policies: every request that needs an ACL is denied")
+		}
 	default:
 		d.report(p+".acl_mode", "unknown ACL mode %q (expected passthrough or enforce_on_gateway)", v.ACLMode)
 	}

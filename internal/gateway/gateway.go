@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net"
 	"strings"
 	"sync"
@@ -16,16 +17,20 @@ import (
 	"github.com/strait-gw/strait/internal/backend"
 	"github.com/strait-gw/strait/internal/config"
 	"github.com/strait-gw/strait/internal/listener"
+	"github.com/strait-gw/strait/internal/policy"
 	"github.com/strait-gw/strait/internal/protocol"
 	"github.com/strait-gw/strait/internal/session"
+	"github.com/strait-gw/strait/internal/vcluster"
 )
 
 // Gateway is a running configuration.
 type Gateway struct {
-	cfg       *config.Config
-	log       *slog.Logger
-	metrics   *admin.Metrics
-	backends  map[string]*backend.Cluster
+	cfg      *config.Config
+	log      *slog.Logger
+	metrics  *admin.Metrics
+	backends map[string]*backend.Cluster
+	// vcs holds each virtual cluster's chain and the versions it serves.
+	vcs       map[string]builtVC
 	listeners []servedListener
 	admin     *admin.Server
 
@@ -56,15 +61,41 @@ func New(cfg *config.Config, log *slog.Logger) (*Gateway, error) {
 	if !cfg.Runtime.FetchLeaderEndpoints {
 		caps[1] = protocol.FetchWithoutLeaderEndpoints
 	}
-	versions := protocol.NewVersions(caps)
+	g.vcs = map[string]builtVC{}
+	for i := range cfg.VirtualClusters {
+		vc := &cfg.VirtualClusters[i]
+		env := policy.Env{
+			VirtualCluster: vc.Name,
+			Log:            log.With("virtual_cluster", vc.Name),
+			Topics:         g.backends[vc.Destination].Topics(),
+			Metrics:        g.metrics,
+		}
+		chain, err := vcluster.Chain(vc, env)
+		if err != nil {
+			return nil, fmt.Errorf("virtual_clusters[%d]: %w", i, err)
+		}
+		vcCaps := maps.Clone(caps)
+		for k, v := range chain.Caps() {
+			if old, ok := vcCaps[k]; !ok || v < old {
+				vcCaps[k] = v
+			}
+		}
+		g.vcs[vc.Name] = builtVC{chain: chain, versions: protocol.NewVersions(vcCaps)}
+	}
 	for i := range cfg.Listeners {
-		l, err := g.buildListener(i, versions, int32(maxFrame))
+		l, err := g.buildListener(i, int32(maxFrame))
 		if err != nil {
 			return nil, err
 		}
 		g.listeners = append(g.listeners, l)
 	}
 	return g, nil
+}
+
+// builtVC is a virtual cluster built from the config.
+type builtVC struct {
+	chain    *policy.Chain
+	versions *protocol.Versions
 }
 
 // servedListener is a listener the gateway starts and stops.
@@ -77,7 +108,7 @@ type servedListener interface {
 
 // buildListener builds listener i: port mapping or SNI routing, over TLS
 // when it has a tls_server policy.
-func (g *Gateway) buildListener(i int, versions *protocol.Versions, maxFrame int32) (servedListener, error) {
+func (g *Gateway) buildListener(i int, maxFrame int32) (servedListener, error) {
 	cfg := g.cfg
 	l := &cfg.Listeners[i]
 	log := g.log.With("listener", l.Name)
@@ -105,10 +136,12 @@ func (g *Gateway) buildListener(i int, versions *protocol.Versions, maxFrame int
 	}
 	sessionFor := func(vc *config.VirtualCluster) session.Config {
 		return session.Config{
-			MaxFrame: maxFrame,
-			Drain:    cfg.Runtime.DrainDuration.D(),
-			Observer: g.metrics.Observer(l.Name, vc.Name),
-			Versions: versions,
+			MaxFrame:       maxFrame,
+			Drain:          cfg.Runtime.DrainDuration.D(),
+			Observer:       g.metrics.Observer(l.Name, vc.Name),
+			Versions:       g.vcs[vc.Name].versions,
+			VirtualCluster: vc.Name,
+			Chain:          g.vcs[vc.Name].chain,
 		}
 	}
 	if forwards[0].Type == "sni" {

@@ -67,6 +67,16 @@ func (v *Versions) RewriteResponse(dst []byte, key, version int16, body []byte, 
 	return resp.AppendTo(dst), true, nil
 }
 
+// RewriteDecoded rewrites the brokers named in a decoded response, for
+// callers that decode it anyway. It reports whether anything changed.
+func RewriteDecoded(resp kmsg.Response, adv Advertiser) bool {
+	r, ok := rewriters[resp.Key()]
+	if !ok || r.fn == nil || resp.GetVersion() < r.since {
+		return false
+	}
+	return r.fn(resp, adv)
+}
+
 // rewriteAPIVersions narrows the backend's versions to the gateway's. A
 // backend that did not support the request's version answers with a v0 body
 // and UNSUPPORTED_VERSION, whatever the request's version was.

@@ -21,6 +21,7 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kmsg"
 
+	"github.com/strait-gw/strait/internal/policy"
 	"github.com/strait-gw/strait/internal/protocol"
 )
 
@@ -66,6 +67,12 @@ type Config struct {
 	// any; it is what ACLs and policies see.
 	Principal string
 	Observer  Observer
+	// VirtualCluster is the name of the virtual cluster the session is
+	// bound to.
+	VirtualCluster string
+	// Chain is the virtual cluster's policy chain; nil or empty when it
+	// has none. Requests of keys it does not want are spliced untouched.
+	Chain *policy.Chain
 }
 
 // inflight is a request awaiting its response.
@@ -76,6 +83,8 @@ type inflight struct {
 	// local is a whole response frame made by the gateway; no backend
 	// response is read for it.
 	local []byte
+	// x is the request's exchange when a policy must see the response.
+	x *policy.Exchange
 }
 
 type session struct {
@@ -99,6 +108,11 @@ type session struct {
 	watching  bool
 	scratch   []byte
 	versions  *protocol.Versions
+	// ctx is the session's context; conn is what policies see of the
+	// connection; reqScratch holds requests re-encoded by the chain.
+	ctx        context.Context
+	conn       *policy.Conn
+	reqScratch []byte
 }
 
 // errDrained ends the request loop when the session drains.
@@ -139,6 +153,15 @@ func Serve(ctx context.Context, client net.Conn, cfg *Config) {
 		versions:  cfg.Versions,
 		watchReq:  make(chan struct{}, 1),
 		watchDone: make(chan error, 1),
+		ctx:       ctx,
+	}
+	if cfg.Chain.Len() > 0 {
+		auth := policy.Auth{Type: "anonymous"}
+		if cfg.Principal != "" {
+			auth = policy.Auth{Type: "client_certificate", Principal: cfg.Principal}
+		}
+		s.conn = &policy.Conn{VirtualCluster: cfg.VirtualCluster, Log: log}
+		s.conn.SetAuth(auth)
 	}
 	if s.versions == nil {
 		s.versions = protocol.Default
@@ -318,6 +341,12 @@ func (s *session) requests() error {
 		}
 		s.obs.Request(h.Key, size)
 		e := inflight{key: h.Key, version: h.Version, corr: h.CorrelationID, start: time.Now()}
+		if s.cfg.Chain.Wants(h.Key) {
+			if err := s.filterRequest(h, e, p, size); err != nil {
+				return err
+			}
+			continue
+		}
 		respond := true
 		switch h.Key {
 		case 0: // Produce: acks=0 has no response.
@@ -433,7 +462,9 @@ func (s *session) responses() error {
 		if corr := int32(binary.BigEndian.Uint32(p[4:])); corr != e.corr {
 			return fmt.Errorf("%w: backend answered correlation id %d, expected %d", protocol.ErrMalformed, corr, e.corr)
 		}
-		if protocol.RewritesResponse(e.key, e.version) {
+		if e.x != nil {
+			err = s.filterResponse(e, p, size)
+		} else if protocol.RewritesResponse(e.key, e.version) {
 			err = s.rewrite(e, p, size)
 		} else {
 			err = forward(s.client, s.br, s.backend, p, size)

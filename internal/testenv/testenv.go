@@ -92,6 +92,9 @@ type Options struct {
 	NoWait bool
 	// MetadataUpdateInterval defaults to 1s.
 	MetadataUpdateInterval time.Duration
+	// VirtualCluster is YAML added to the virtual cluster's mapping, one
+	// key per line without indentation (e.g. "namespace: {prefix: a.}").
+	VirtualCluster string
 }
 
 // StartGateway serves a gateway in front of k on free loopback ports and
@@ -133,7 +136,7 @@ backend_clusters:
 virtual_clusters:
   - name: vc
     destination: kafka
-listeners:
+%slisteners:
   - name: plain
     addresses: ["127.0.0.1"]
     ports: ["%d-%d"]
@@ -145,12 +148,23 @@ listeners:
           advertised_host: 127.0.0.1
           min_broker_id: %d
 `, level, o.MaxFrameBytes, o.FetchLeaderEndpoints, strings.Join(quoted, ", "), cmp.Or(o.MetadataUpdateInterval, time.Second), cmp.Or(o.BackendTLS, "{enabled: false}"),
-		base, base+o.BrokerPorts, o.MinBrokerID)
+		indent(o.VirtualCluster, "    "), base, base+o.BrokerPorts, o.MinBrokerID)
 	g, cfg := start(t, text, o.ConfigDir, o.LogWriter)
 	if !o.NoWait {
 		waitReady(t, g)
 	}
 	return &Gateway{Gateway: g, Bootstrap: net.JoinHostPort("127.0.0.1", strconv.Itoa(base)), FirstBrokerPort: base + 1, Config: cfg}
+}
+
+// indent prefixes every line of text with pre.
+func indent(text, pre string) string {
+	var b strings.Builder
+	for _, l := range strings.Split(strings.TrimRight(text, "\n"), "\n") {
+		if l != "" {
+			b.WriteString(pre + l + "\n")
+		}
+	}
+	return b.String()
 }
 
 // StartConfig serves a gateway from config text, logging to w (stderr when

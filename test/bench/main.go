@@ -6,6 +6,7 @@ package main
 
 import (
 	"bufio"
+	"cmp"
 	"context"
 	"crypto/rand"
 	"crypto/tls"
@@ -50,6 +51,7 @@ func main() {
 	role := flag.String("role", "", "internal: run as the embedded cluster (kafka), a TLS one (kafka-tls) or the gateway (gateway)")
 	backendFlag := flag.String("bootstrap", "", "internal: the gateway process's backend")
 	certDir := flag.String("certs", "", "internal: directory of the TLS test certificates")
+	baseline := flag.String("baseline", "", "also measure the gateway built from this git revision (e.g. a commit before a change), in the same run")
 	flag.Parse()
 
 	// The clusters, the gateway and the clients run in separate processes,
@@ -80,8 +82,7 @@ func main() {
 				os.Exit(0)
 			}()
 		}
-		plain, sni := startGateway(strings.Split(*backendFlag, ","), *certDir)
-		fmt.Println(plain + " " + sni)
+		fmt.Println(strings.Join(startGateway(strings.Split(*backendFlag, ","), *certDir), " "))
 		select {}
 	}
 
@@ -99,7 +100,13 @@ func main() {
 	gw := strings.Fields(child("-role=gateway", "-bootstrap="+strings.Join(bootstrap, ","), "-certs="+dir))
 	gwProc := children[len(children)-1].Process.Pid
 	tlsDial := testenv.LoopbackTLSDialer(&tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS13})
-	targets := []target{{name: "direct", addr: bootstrap[0]}, {name: "gateway", addr: gw[0], viaGateway: true}}
+	targets := []target{{name: "direct", addr: bootstrap[0]}, {name: "gateway", addr: gw[0], viaGateway: true},
+		{name: "gateway-namespace", addr: gw[2], viaGateway: true}, {name: "gateway-acls", addr: gw[3], viaGateway: true}}
+	if *baseline != "" {
+		bin := buildBaseline(dir, *baseline)
+		old := strings.Fields(childOf(bin, "-role=gateway", "-bootstrap="+strings.Join(bootstrap, ",")))
+		targets = append(targets, target{name: "gateway-baseline", addr: old[0], viaGateway: true, pid: children[len(children)-1].Process.Pid})
+	}
 	if *withTLS {
 		tlsBoot := strings.Split(child("-role=kafka-tls", "-certs="+dir), ",")
 		targets = append(targets,
@@ -120,13 +127,14 @@ func main() {
 			tg := targets[(i+r)%len(targets)]
 			topic := fmt.Sprintf("bench-%s-%d", tg.name, r)
 			createTopic(tg, topic, *partitions)
-			cpu0 := procCPU(gwProc)
+			pid := cmp.Or(tg.pid, gwProc)
+			cpu0 := procCPU(pid)
 			prod[tg.name] = append(prod[tg.name], produceThroughput(tg, topic, value, *records))
-			cpu1 := procCPU(gwProc)
+			cpu1 := procCPU(pid)
 			cons[tg.name] = append(cons[tg.name], consumeThroughput(tg, topic, *records, *size))
 			if tg.viaGateway {
 				c := cpu[tg.name]
-				cpu[tg.name] = [2]time.Duration{c[0] + cpu1 - cpu0, c[1] + procCPU(gwProc) - cpu1}
+				cpu[tg.name] = [2]time.Duration{c[0] + cpu1 - cpu0, c[1] + procCPU(pid) - cpu1}
 			}
 			deleteTopic(tg, topic)
 		}
@@ -150,6 +158,18 @@ func main() {
 	d, g := lat["direct"], lat["gateway"]
 	fmt.Printf("%-30s %14s %14s %+8.3fms\n", fmt.Sprintf("produce p50 @ %d rec/s", *rate), ms(d[0]), ms(g[0]), float64(g[0]-d[0])/1e6)
 	fmt.Printf("%-30s %14s %14s %+8.3fms\n", fmt.Sprintf("produce p99 @ %d rec/s", *rate), ms(d[1]), ms(g[1]), float64(g[1]-d[1])/1e6)
+	row("namespace produce", "direct", "gateway-namespace", prod)
+	row("namespace consume (topic ids)", "direct", "gateway-namespace", cons)
+	row("acls produce", "direct", "gateway-acls", prod)
+	row("acls consume", "direct", "gateway-acls", cons)
+	row("namespace produce vs no policy", "gateway", "gateway-namespace", prod)
+	row("acls produce vs no policy", "gateway", "gateway-acls", prod)
+	if *baseline != "" {
+		row("baseline "+*baseline+" produce", "direct", "gateway-baseline", prod)
+		row("baseline "+*baseline+" consume", "direct", "gateway-baseline", cons)
+		row("no policy produce vs baseline", "gateway-baseline", "gateway", prod)
+		row("no policy consume vs baseline", "gateway-baseline", "gateway", cons)
+	}
 	if *withTLS {
 		row("TLS 1.3 SNI produce vs plain", "direct", "gateway-sni-tls", prod)
 		row("TLS 1.3 SNI consume vs plain", "direct", "gateway-sni-tls", cons)
@@ -175,6 +195,8 @@ type target struct {
 	name, addr string
 	opts       []kgo.Opt
 	viaGateway bool
+	// pid is the gateway process when it is not this run's own gateway.
+	pid int
 }
 
 // writeCerts writes a server certificate for 127.0.0.1 and
@@ -207,7 +229,13 @@ var children []*exec.Cmd
 func child(args ...string) string {
 	self, err := os.Executable()
 	check(err)
-	cmd := exec.Command(self, args...)
+	return childOf(self, args...)
+}
+
+// childOf starts program bin with args and returns the first line it
+// prints. It is killed when the run ends.
+func childOf(bin string, args ...string) string {
+	cmd := exec.Command(bin, args...)
 	cmd.Stderr = os.Stderr
 	out, err := cmd.StdoutPipe()
 	check(err)
@@ -262,11 +290,32 @@ func median(v []float64) float64 {
 	return s[len(s)/2]
 }
 
+// buildBaseline builds this program at git revision rev in a temporary
+// worktree under dir and returns the binary's path.
+func buildBaseline(dir, rev string) string {
+	wt := filepath.Join(dir, "baseline")
+	out, err := exec.Command("git", "worktree", "add", "--detach", wt, rev).CombinedOutput()
+	if err != nil {
+		check(fmt.Errorf("git worktree add %s: %v: %s", rev, err, out))
+	}
+	defer func() { _ = exec.Command("git", "worktree", "remove", "--force", wt).Run() }()
+	bin := filepath.Join(dir, "bench-baseline")
+	cmd := exec.Command("go", "build", "-o", bin, "./test/bench")
+	cmd.Dir = wt
+	if out, err := cmd.CombinedOutput(); err != nil {
+		check(fmt.Errorf("building %s: %v: %s", rev, err, out))
+	}
+	return bin
+}
+
 // startGateway serves a gateway in front of bootstrap on free ports: a
-// port-mapping listener and, when certDir is set, an SNI listener (TLS
-// 1.3) on one port. It returns both bootstrap addresses.
-func startGateway(bootstrap []string, certDir string) (string, string) {
-	base, err := testenv.FindFreePorts(12)
+// port-mapping listener for a virtual cluster without policies, when
+// certDir is set an SNI listener (TLS 1.3) on one port for the same
+// virtual cluster, and port-mapping listeners for a virtual cluster with a
+// namespace and one with ACLs enforced on the gateway. It returns their
+// bootstrap addresses in that order ("-" for no SNI listener).
+func startGateway(bootstrap []string, certDir string) []string {
+	base, err := testenv.FindFreePorts(34)
 	check(err)
 	quoted := make([]string, len(bootstrap))
 	for i, s := range bootstrap {
@@ -279,14 +328,38 @@ backend_clusters:
     bootstrap_servers: [%s]
 virtual_clusters:
   - {name: vc, destination: kafka, dns_label: bench}
+  - name: ns
+    destination: kafka
+    namespace: {mode: hide_prefix, prefix: bench-ns.}
+  - name: acl
+    destination: kafka
+    acl_mode: enforce_on_gateway
+    cluster_policies:
+      - type: acls
+        config:
+          rules:
+            - {resource_type: topic, action: allow, operations: [{name: all}], resource_names: [{match: "*"}]}
+            - {resource_type: group, action: allow, operations: [{name: all}], resource_names: [{match: "*"}]}
+            - {resource_type: cluster, action: allow, operations: [{name: idempotent_write}]}
+            - {resource_type: topic, action: deny, operations: [{name: all}], resource_names: [{match: "secret-*"}]}
 listeners:
   - name: plain
-    ports: ["%d-%d"]
+    ports: ["%[2]d-%[3]d"]
     policies:
       - type: forward_to_virtual_cluster
         config: {type: port_mapping, destination: vc, advertised_host: 127.0.0.1}
-`, strings.Join(quoted, ", "), base, base+10)
-	sni := ""
+  - name: ns
+    ports: ["%[4]d-%[5]d"]
+    policies:
+      - type: forward_to_virtual_cluster
+        config: {type: port_mapping, destination: ns, advertised_host: 127.0.0.1}
+  - name: acl
+    ports: ["%[6]d-%[7]d"]
+    policies:
+      - type: forward_to_virtual_cluster
+        config: {type: port_mapping, destination: acl, advertised_host: 127.0.0.1}
+`, strings.Join(quoted, ", "), base, base+10, base+12, base+22, base+23, base+33)
+	sni := "-"
 	if certDir != "" {
 		text += fmt.Sprintf(`  - name: sni
     ports: [%d]
@@ -312,7 +385,8 @@ listeners:
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	return net.JoinHostPort("127.0.0.1", strconv.Itoa(base)), sni
+	addr := func(p int) string { return net.JoinHostPort("127.0.0.1", strconv.Itoa(p)) }
+	return []string{addr(base), sni, addr(base + 12), addr(base + 23)}
 }
 
 func client(tg target, opts ...kgo.Opt) *kgo.Client {

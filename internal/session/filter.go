@@ -1,0 +1,113 @@
+// The policy path of a session: requests of the API keys the virtual
+// cluster's chain wants are read whole, decoded, run through the chain and
+// encoded once; their responses, when a policy asked, likewise.
+
+package session
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/strait-gw/strait/internal/protocol"
+)
+
+// errRefusedAcks0 ends a session whose acks=0 produce a policy refused:
+// there is no response to carry the error, so, as a broker does, the
+// gateway closes the connection and the client learns of it.
+var errRefusedAcks0 = errors.New("produce with acks=0 refused by a policy")
+
+// filterRequest runs a request through the chain, then either forwards it
+// or queues the chain's answer.
+func (s *session) filterRequest(h protocol.RequestHeader, e inflight, p []byte, size int) error {
+	frame, pooled, err := readFrame(s.cr, p, size)
+	defer putFrameBuf(pooled)
+	if err != nil {
+		return err
+	}
+	req := kmsg.RequestForKey(h.Key)
+	req.SetVersion(h.Version)
+	if err := req.ReadFrom(frame[4+h.Len:]); err != nil {
+		s.obs.Error(h.Key)
+		return fmt.Errorf("%w: decoding %s v%d request: %v", protocol.ErrMalformed, kmsg.NameForKey(h.Key), h.Version, err)
+	}
+	respond := true
+	if pr, ok := req.(*kmsg.ProduceRequest); ok {
+		respond = pr.Acks != 0
+	}
+	x, err := s.cfg.Chain.OnRequest(s.ctx, s.conn, req)
+	if err != nil {
+		s.obs.Error(h.Key)
+		return err
+	}
+	if local := x.Local(); local != nil {
+		if !respond {
+			return errRefusedAcks0
+		}
+		e.local = s.localResponse(h, local.AppendTo(nil))
+		if len(p) == size {
+			if _, err := s.cr.Discard(size); err != nil {
+				return err
+			}
+		}
+		return s.push(e)
+	}
+	out := append(s.reqScratch[:0], frame[:4+h.Len]...)
+	out = withSize(req.AppendTo(out))
+	if x.NeedsResponse() {
+		e.x = x
+	}
+	if respond {
+		if err := s.push(e); err != nil {
+			return err
+		}
+	}
+	if _, err := s.backend.Write(out); err != nil {
+		return err
+	}
+	if cap(out) <= bufSize {
+		s.reqScratch = out
+	}
+	if len(p) == size {
+		_, err = s.cr.Discard(size)
+	}
+	return err
+}
+
+// filterResponse decodes a response a policy asked to see, rewrites the
+// brokers it names, runs the chain's response hooks and writes it.
+func (s *session) filterResponse(e inflight, p []byte, size int) error {
+	frame, pooled, err := readFrame(s.br, p, size)
+	defer putFrameBuf(pooled)
+	if err != nil {
+		return err
+	}
+	hl, err := protocol.ResponseHeaderLen(frame[4:], e.key, e.version)
+	if err != nil {
+		return err
+	}
+	resp := kmsg.ResponseForKey(e.key)
+	resp.SetVersion(e.version)
+	if err := resp.ReadFrom(frame[4+hl:]); err != nil {
+		return fmt.Errorf("%w: decoding %s v%d response: %v", protocol.ErrMalformed, kmsg.NameForKey(e.key), e.version, err)
+	}
+	if protocol.RewritesResponse(e.key, e.version) {
+		protocol.RewriteDecoded(resp, s.cfg.Advertiser)
+	}
+	if err := s.cfg.Chain.OnResponse(s.ctx, e.x, resp); err != nil {
+		return err
+	}
+	out := append(s.scratch[:0], frame[:4+hl]...)
+	out = withSize(resp.AppendTo(out))
+	if _, err := s.client.Write(out); err != nil {
+		return err
+	}
+	if cap(out) <= bufSize {
+		s.scratch = out
+	}
+	if len(p) == size {
+		_, err = s.br.Discard(size)
+	}
+	return err
+}

@@ -1,0 +1,43 @@
+// Package vcluster builds a virtual cluster's policy chain from its config:
+// topic aliases first (so that every later policy sees the topic an alias
+// stands for), then the gateway's ACLs and the other cluster policies, in
+// the order of the file, and the namespace last, nearest the backend, so
+// that every policy before it sees the names the client sees.
+package vcluster
+
+import (
+	"fmt"
+
+	"github.com/strait-gw/strait/internal/config"
+	"github.com/strait-gw/strait/internal/policy"
+)
+
+// Chain builds the policy chain of vc. A virtual cluster with no policies
+// gets an empty chain, which wants no API key.
+func Chain(vc *config.VirtualCluster, env policy.Env) (*policy.Chain, error) {
+	var ps []policy.Policy
+	var aclSpecs []policy.Spec
+	for i := range vc.ClusterPolicies {
+		cp := &vc.ClusterPolicies[i]
+		if !cp.IsEnabled() {
+			continue
+		}
+		if cp.Type == "acls" {
+			aclSpecs = append(aclSpecs, cp.Spec())
+			continue
+		}
+		t, ok := policy.Lookup(cp.Type)
+		if !ok {
+			return nil, fmt.Errorf("cluster_policies[%d]: unknown policy type %q", i, cp.Type)
+		}
+		p, err := t.New(cp.Spec(), env)
+		if err != nil {
+			return nil, fmt.Errorf("cluster_policies[%d]: %w", i, err)
+		}
+		ps = append(ps, p)
+	}
+	if vc.ACLMode == "enforce_on_gateway" {
+		return nil, fmt.Errorf("acl_mode enforce_on_gateway: %d acls policies, and no enforcer in this build", len(aclSpecs))
+	}
+	return policy.NewChain(ps...)
+}
