@@ -39,5 +39,8 @@ func Chain(vc *config.VirtualCluster, env policy.Env) (*policy.Chain, error) {
 	if vc.ACLMode == "enforce_on_gateway" {
 		return nil, fmt.Errorf("acl_mode enforce_on_gateway: %d acls policies, and no enforcer in this build", len(aclSpecs))
 	}
+	if vc.Namespace != nil || len(vc.TopicAliases) > 0 {
+		return nil, fmt.Errorf("namespace and topic_aliases are not built yet")
+	}
 	return policy.NewChain(ps...)
 }
