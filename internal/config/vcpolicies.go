@@ -264,6 +264,10 @@ func (d *decoder) validateNamespace(v *VirtualCluster, p string) {
 		d.validateSelectors(ns.Additional.ConsumerGroups, np+".additional.consumer_groups", false)
 	}
 	seen := map[string]int{}
+	isAlias := map[string]bool{}
+	for _, a := range v.TopicAliases {
+		isAlias[a.Alias] = true
+	}
 	for i, a := range v.TopicAliases {
 		ap := indexPath(p+".topic_aliases", i)
 		if a.Alias == "" {
@@ -279,6 +283,8 @@ func (d *decoder) validateNamespace(v *VirtualCluster, p string) {
 			d.report(ap+".topic", "required")
 		} else if a.Topic == a.Alias {
 			d.report(ap+".topic", "an alias cannot name itself")
+		} else if isAlias[a.Topic] {
+			d.report(ap+".topic", "%q is an alias itself; name the topic it stands for", a.Topic)
 		} else if ns := v.Namespace; ns != nil && ns.Mode == nsEnforcePrefix && !strings.HasPrefix(a.Topic, ns.Prefix) && !d.additionalTopic(ns, a.Topic) {
 			d.report(ap+".topic", "%q is outside the namespace (prefix %q)", a.Topic, ns.Prefix)
 		} else if ns != nil && ns.Mode == nsHidePrefix && strings.HasPrefix(a.Topic, ns.Prefix) {

@@ -90,13 +90,15 @@ topic_aliases:
   - {alias: x, topic: b.orders}
   - {alias: x, topic: a.orders, condition: "context.auth.type =="}
   - {alias: "bad name", topic: a.y, conflict: shout}
-  - {topic: a.z}`, []string{
+  - {topic: a.z}
+  - {alias: y, topic: x}`, []string{
 			`virtual_clusters[0].topic_aliases[0].topic: "b.orders" is outside the namespace (prefix "a.")`,
 			`virtual_clusters[0].topic_aliases[1].alias: duplicate alias "x" (also topic_aliases[0])`,
 			`virtual_clusters[0].topic_aliases[1].condition: invalid CEL expression`,
 			`virtual_clusters[0].topic_aliases[2].alias: "bad name" is not a legal topic name`,
 			`virtual_clusters[0].topic_aliases[2].conflict: unknown conflict handling "shout"`,
 			`virtual_clusters[0].topic_aliases[3].alias: required`,
+			`virtual_clusters[0].topic_aliases[4].topic: "x" is an alias itself`,
 		}},
 		{"unknown policy type", `cluster_policies:
   - {type: rate_limit, config: {}}

@@ -10,12 +10,20 @@ import (
 
 	"github.com/strait-gw/strait/internal/config"
 	"github.com/strait-gw/strait/internal/policy"
+	"github.com/strait-gw/strait/internal/policy/alias"
 )
 
 // Chain builds the policy chain of vc. A virtual cluster with no policies
 // gets an empty chain, which wants no API key.
 func Chain(vc *config.VirtualCluster, env policy.Env) (*policy.Chain, error) {
 	var ps []policy.Policy
+	if len(vc.TopicAliases) > 0 {
+		p, err := alias.New(vc.TopicAliases, vc.Namespace, env)
+		if err != nil {
+			return nil, fmt.Errorf("topic_aliases: %w", err)
+		}
+		ps = append(ps, p)
+	}
 	var aclSpecs []policy.Spec
 	for i := range vc.ClusterPolicies {
 		cp := &vc.ClusterPolicies[i]
@@ -39,8 +47,8 @@ func Chain(vc *config.VirtualCluster, env policy.Env) (*policy.Chain, error) {
 	if vc.ACLMode == "enforce_on_gateway" {
 		return nil, fmt.Errorf("acl_mode enforce_on_gateway: %d acls policies, and no enforcer in this build", len(aclSpecs))
 	}
-	if vc.Namespace != nil || len(vc.TopicAliases) > 0 {
-		return nil, fmt.Errorf("namespace and topic_aliases are not built yet")
+	if vc.Namespace != nil {
+		return nil, fmt.Errorf("namespace is not built yet")
 	}
 	return policy.NewChain(ps...)
 }
