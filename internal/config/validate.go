@@ -277,6 +277,11 @@ func (d *decoder) validateVirtualCluster(c *Config, i int, names, labels map[str
 	d.validateVCPolicies(v.ConsumePolicies, p+".consume_policies")
 	switch v.ACLMode {
 	case aclPassthrough:
+		for j, cp := range v.ClusterPolicies {
+			if cp.Type == "acls" && cp.IsEnabled() {
+				d.warn(indexPath(p+".cluster_policies", j), "acls policies apply only with acl_mode enforce_on_gateway; with passthrough the backend decides")
+			}
+		}
 	case aclEnforceOnGateway:
 		hasACLs := false
 		for _, cp := range v.ClusterPolicies {

@@ -33,6 +33,7 @@ func NewChain(ps ...Policy) (*Chain, error) {
 		return nil, fmt.Errorf("%d policies: a virtual cluster has at most %d", len(ps), maxPolicies)
 	}
 	c := &Chain{caps: map[int16]int16{}}
+	var answered KeySet
 	for _, p := range ps {
 		c.policies = append(c.policies, p)
 		rh, _ := p.(RequestHook)
@@ -43,7 +44,19 @@ func NewChain(ps ...Policy) (*Chain, error) {
 			c.keys.Union(p.RequestKeys())
 		}
 		if vc, ok := p.(VersionCapper); ok {
-			vc.Cap(c.caps)
+			own := map[int16]int16{}
+			vc.Cap(own)
+			for k, v := range own {
+				if answered.Has(k) {
+					continue
+				}
+				if old, ok := c.caps[k]; !ok || v < old {
+					c.caps[k] = v
+				}
+			}
+		}
+		if a, ok := p.(Answerer); ok {
+			answered.Union(a.AnsweredKeys())
 		}
 	}
 	return c, nil

@@ -190,6 +190,18 @@ func TestCondition(t *testing.T) {
 	if got, err := s.Eval(conn.Vars()); err != nil || len(got) != 1 || got[0] != "team-alice-*" {
 		t.Errorf("Eval = %q, %v", got, err)
 	}
+	// Claims are dyn: a list of them compiles and is checked when run.
+	s, err = CompileStrings("[context.auth.token.claims.team]")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := s.Eval(conn.Vars()); err != nil || len(got) != 1 || got[0] != "a" {
+		t.Errorf("Eval = %q, %v", got, err)
+	}
+	conn.SetAuth(Auth{Claims: map[string]any{"team": 7}})
+	if got, err := s.Eval(conn.Vars()); err == nil {
+		t.Errorf("Eval = %q with a number claim; want an error", got)
+	}
 }
 
 func TestGlob(t *testing.T) {
@@ -217,5 +229,28 @@ func TestGlob(t *testing.T) {
 	}
 	if _, err := CompileGlob(""); err == nil {
 		t.Error("empty glob compiled")
+	}
+}
+
+// answerer answers key 29 itself.
+type answerer struct{ recorder }
+
+func (answerer) AnsweredKeys() KeySet { return Keys(29) }
+
+func TestChainCapsBehindAnswerer(t *testing.T) {
+	var log []string
+	first := &answerer{recorder{name: "first", log: &log}}
+	later := &recorder{name: "later", log: &log, caps: map[int16]int16{29: -1, 30: -1, 1: 12}}
+	chain, _ := NewChain(first, later)
+	if _, capped := chain.Caps()[29]; capped {
+		t.Errorf("key 29 capped at %d although an earlier policy answers it", chain.Caps()[29])
+	}
+	if chain.Caps()[30] != -1 || chain.Caps()[1] != 12 {
+		t.Errorf("caps %v; want 30 off and 1 at 12", chain.Caps())
+	}
+	// The other order: the capping policy runs first and still caps.
+	chain, _ = NewChain(later, first)
+	if chain.Caps()[29] != -1 {
+		t.Errorf("caps %v; want 29 off when the capping policy comes first", chain.Caps())
 	}
 }

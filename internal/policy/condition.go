@@ -63,7 +63,9 @@ func compile(src string, want *cel.Type) (cel.Program, error) {
 		msg, _, _ := strings.Cut(iss.Err().Error(), "\n")
 		return nil, fmt.Errorf("invalid CEL expression: %s", strings.TrimPrefix(msg, "ERROR: <input>:"))
 	}
-	if t := ast.OutputType(); !t.IsExactType(want) && !t.IsExactType(cel.DynType) {
+	t := ast.OutputType()
+	dynList := want.IsExactType(cel.ListType(cel.StringType)) && t.IsExactType(cel.ListType(cel.DynType))
+	if !t.IsExactType(want) && !t.IsExactType(cel.DynType) && !dynList {
 		return nil, fmt.Errorf("CEL expression yields %s, not %s", t, want)
 	}
 	return e.Program(ast)

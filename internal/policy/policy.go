@@ -93,6 +93,14 @@ type VersionCapper interface {
 	Cap(caps map[int16]int16)
 }
 
+// Answerer is implemented by a policy that answers every request of some
+// API keys itself (at every version it lets through), so that no later
+// policy ever sees them: the caps of later policies on those keys do not
+// apply.
+type Answerer interface {
+	AnsweredKeys() KeySet
+}
+
 // Auth is who the client of a connection is. It is what conditions see as
 // context.auth.
 type Auth struct {

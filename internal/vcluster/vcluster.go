@@ -10,7 +10,9 @@ import (
 
 	"github.com/strait-gw/strait/internal/config"
 	"github.com/strait-gw/strait/internal/policy"
+	"github.com/strait-gw/strait/internal/policy/acls"
 	"github.com/strait-gw/strait/internal/policy/alias"
+	"github.com/strait-gw/strait/internal/policy/namespace"
 )
 
 // Chain builds the policy chain of vc. A virtual cluster with no policies
@@ -30,7 +32,7 @@ func Chain(vc *config.VirtualCluster, env policy.Env) (*policy.Chain, error) {
 		if !cp.IsEnabled() {
 			continue
 		}
-		if cp.Type == "acls" {
+		if cp.Type == acls.TypeName {
 			aclSpecs = append(aclSpecs, cp.Spec())
 			continue
 		}
@@ -45,10 +47,18 @@ func Chain(vc *config.VirtualCluster, env policy.Env) (*policy.Chain, error) {
 		ps = append(ps, p)
 	}
 	if vc.ACLMode == "enforce_on_gateway" {
-		return nil, fmt.Errorf("acl_mode enforce_on_gateway: %d acls policies, and no enforcer in this build", len(aclSpecs))
+		p, err := acls.NewEnforcer(aclSpecs, env)
+		if err != nil {
+			return nil, fmt.Errorf("cluster_policies: %w", err)
+		}
+		ps = append(ps, p)
 	}
 	if vc.Namespace != nil {
-		return nil, fmt.Errorf("namespace is not built yet")
+		p, err := namespace.New(vc.Namespace, env)
+		if err != nil {
+			return nil, fmt.Errorf("namespace: %w", err)
+		}
+		ps = append(ps, p)
 	}
 	return policy.NewChain(ps...)
 }
