@@ -21,6 +21,7 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kmsg"
 
+	"github.com/strait-gw/strait/internal/auth"
 	"github.com/strait-gw/strait/internal/policy"
 	"github.com/strait-gw/strait/internal/protocol"
 )
@@ -73,6 +74,10 @@ type Config struct {
 	// Chain is the virtual cluster's policy chain; nil or empty when it
 	// has none. Requests of keys it does not want are spliced untouched.
 	Chain *policy.Chain
+	// Auth authenticates clients; nil lets every client in with its
+	// certificate's identity or none (SASL requests then go to the
+	// backend untouched).
+	Auth Authenticator
 }
 
 // inflight is a request awaiting its response.
@@ -85,6 +90,12 @@ type inflight struct {
 	local []byte
 	// x is the request's exchange when a policy must see the response.
 	x *policy.Exchange
+	// closeAfter ends the session once local is written.
+	closeAfter bool
+	// saslDone is a passthrough SASL exchange this request ends, and mech
+	// its mechanism: the response says whether the backend accepted it.
+	saslDone auth.Exchange
+	mech     string
 }
 
 type session struct {
@@ -113,6 +124,7 @@ type session struct {
 	ctx        context.Context
 	conn       *policy.Conn
 	reqScratch []byte
+	auth       authState
 }
 
 // errDrained ends the request loop when the session drains.
@@ -155,13 +167,14 @@ func Serve(ctx context.Context, client net.Conn, cfg *Config) {
 		watchDone: make(chan error, 1),
 		ctx:       ctx,
 	}
-	if cfg.Chain.Len() > 0 {
-		auth := policy.Auth{Type: "anonymous"}
+	if cfg.Chain.Len() > 0 || cfg.Auth != nil {
+		id := policy.Auth{Type: "anonymous"}
 		if cfg.Principal != "" {
-			auth = policy.Auth{Type: "client_certificate", Principal: cfg.Principal}
+			id = policy.Auth{Type: "client_certificate", Principal: cfg.Principal}
 		}
 		s.conn = &policy.Conn{VirtualCluster: cfg.VirtualCluster, Log: log}
-		s.conn.SetAuth(auth)
+		s.conn.SetAuth(id)
+		s.auth.passed = make(chan auth.Result, 1)
 	}
 	if s.versions == nil {
 		s.versions = protocol.Default
@@ -215,7 +228,7 @@ func (s *session) drain() {
 func (s *session) logEnd(side string, err error) {
 	var op *net.OpError
 	switch {
-	case errors.Is(err, net.ErrClosed), errors.Is(err, io.EOF), side == "request",
+	case errors.Is(err, net.ErrClosed), errors.Is(err, io.EOF), errors.Is(err, errAuthClosed), side == "request",
 		errors.As(err, &op) && op.Addr != nil && op.Addr.String() == s.client.RemoteAddr().String():
 		s.log.Debug("closing connection", "side", side, "err", err)
 	default:
@@ -341,6 +354,15 @@ func (s *session) requests() error {
 		}
 		s.obs.Request(h.Key, size)
 		e := inflight{key: h.Key, version: h.Version, corr: h.CorrelationID, start: time.Now()}
+		if s.cfg.Auth != nil {
+			handled, err := s.authenticate(h, e, p, size)
+			if err != nil {
+				return err
+			}
+			if handled {
+				continue
+			}
+		}
 		if s.cfg.Chain.Wants(h.Key) {
 			if err := s.filterRequest(h, e, p, size); err != nil {
 				return err
@@ -445,6 +467,9 @@ func (s *session) responses() error {
 			}
 			s.pending.Add(-1)
 			s.obs.Response(e.key, len(e.local), time.Since(e.start))
+			if e.closeAfter {
+				return errAuthClosed
+			}
 			continue
 		}
 		if err := s.settle(); err != nil {
@@ -464,6 +489,8 @@ func (s *session) responses() error {
 		}
 		if e.x != nil {
 			err = s.filterResponse(e, p, size)
+		} else if e.saslDone != nil {
+			err = s.passthroughResponse(e, p, size)
 		} else if protocol.RewritesResponse(e.key, e.version) {
 			err = s.rewrite(e, p, size)
 		} else {

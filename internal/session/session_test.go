@@ -64,6 +64,12 @@ type harness struct {
 
 func startSession(t *testing.T, chain *policy.Chain) *harness {
 	t.Helper()
+	return startSessionWith(t, func(c *Config) { c.Chain = chain })
+}
+
+// startSessionWith runs a session whose config edit changes.
+func startSessionWith(t *testing.T, edit func(*Config)) *harness {
+	t.Helper()
 	c1, c2 := net.Pipe()
 	b1, b2 := net.Pipe()
 	h := &harness{client: c1, backend: b2, cr: bufio.NewReader(c1), br: bufio.NewReader(b2), done: make(chan struct{})}
@@ -73,8 +79,8 @@ func startSession(t *testing.T, chain *policy.Chain) *harness {
 		Drain:      time.Second,
 		Dial:       func(context.Context) (net.Conn, error) { return b1, nil },
 		Advertiser: adv{},
-		Chain:      chain,
 	}
+	edit(cfg)
 	go func() {
 		defer close(h.done)
 		Serve(context.Background(), c2, cfg)
