@@ -11,9 +11,18 @@
 # 127.0.0.1 (B = STRAIT_KAFKA_PORT_BASE, 24092 for 4.x and 24192 for 3.x):
 #   PLAINTEXT      B+0..2    (inter-broker listener)
 #   SASL_PLAINTEXT B+10..12  PLAIN, SCRAM-SHA-256, SCRAM-SHA-512
-#                            users admin/admin-secret and alice/alice-secret
+#                            users admin/admin-secret, alice/alice-secret,
+#                            bob/bob-secret and carol/carol-secret
 #   SSL            B+20..22  ssl.client.auth=requested, CA in DIR/tls/ca.pem
 #   CONTROLLER     B+30..32
+#
+# ACLs are enforced by StandardAuthorizer with super.users User:ANONYMOUS
+# (every PLAINTEXT client, the inter-broker and controller listeners
+# included) and User:admin, and allow.everyone.if.no.acl.found=true: a
+# resource that no ACL names stays open to every principal, so suites that
+# create no ACLs see no difference. SASL users other than admin, and SSL
+# clients with a certificate (User:CN=strait-client for DIR/tls/client.pem),
+# are ordinary principals.
 #
 # Environment: STRAIT_KAFKA_PORT_BASE, STRAIT_KAFKA_DIR, STRAIT_KAFKA_CACHE,
 #   STRAIT_KAFKA_HEAP_OPTS (default "-Xmx512m -Xms256m"), STRAIT_KAFKA_JVM_OPTS,
@@ -175,7 +184,7 @@ inter.broker.listener.name=PLAINTEXT
 log.dirs=$dir/data
 
 sasl.enabled.mechanisms=PLAIN,SCRAM-SHA-256,SCRAM-SHA-512
-listener.name.sasl_plaintext.plain.sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required username="admin" password="admin-secret" user_admin="admin-secret" user_alice="alice-secret";
+listener.name.sasl_plaintext.plain.sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required username="admin" password="admin-secret" user_admin="admin-secret" user_alice="alice-secret" user_bob="bob-secret" user_carol="carol-secret";
 listener.name.sasl_plaintext.scram-sha-256.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;
 listener.name.sasl_plaintext.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;
 
@@ -187,6 +196,15 @@ ssl.truststore.type=PKCS12
 ssl.truststore.location=$TLS/truststore.p12
 ssl.truststore.password=$PASS
 ssl.client.auth=requested
+
+# ACLs (the ACL equivalence suite creates its own, named per run). The
+# PLAINTEXT listeners, CONTROLLER included, authenticate as User:ANONYMOUS:
+# as a super user it keeps brokers, controllers and PLAINTEXT clients at
+# full rights. Principals without a matching ACL keep access to resources
+# that no ACL names.
+authorizer.class.name=org.apache.kafka.metadata.authorizer.StandardAuthorizer
+super.users=User:ANONYMOUS;User:admin
+allow.everyone.if.no.acl.found=true
 
 num.partitions=3
 default.replication.factor=3
@@ -254,7 +272,7 @@ format_storage() {
   fi
   local user mech
   for mech in SCRAM-SHA-256 SCRAM-SHA-512; do
-    for user in admin alice; do
+    for user in admin alice bob carol; do
       args+=(--add-scram "$mech=[name=$user,password=$user-secret]")
     done
   done

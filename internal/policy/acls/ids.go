@@ -128,3 +128,29 @@ func (e *Enforcer) canDescribeTopic(ctx context.Context, rs *ruleSet, name strin
 	}
 	return rs.can(resTopic, opDescribe, name)
 }
+
+// has reports whether a topic of this name has been seen.
+func (n *idNames) has(name string) bool {
+	n.mu.RLock()
+	defer n.mu.RUnlock()
+	for _, v := range n.m {
+		if v == name {
+			return true
+		}
+	}
+	return false
+}
+
+// topicExists reports whether the client's topic name is known to exist:
+// seen in an answer to this virtual cluster, or, when the backend's names
+// are the client's, in the backend's topic cache.
+func (e *Enforcer) topicExists(ctx context.Context, name string) bool {
+	if e.learned.has(name) {
+		return true
+	}
+	if e.topics == nil || e.clientTopic != nil {
+		return false
+	}
+	_, ok := e.topics.IDForName(ctx, name)
+	return ok
+}

@@ -260,13 +260,45 @@ func createTopics(c *call) error {
 // the gateway cannot resolve is UNKNOWN_TOPIC_ID, never forwarded.
 func deleteTopics(c *call) error {
 	r := c.x.Request.(*kmsg.DeleteTopicsRequest)
+	// As Kafka's controller: DELETE on the cluster (only "all" grants it)
+	// makes every topic describable and deletable.
+	if c.rs.canCluster(kmsg.ACLOperationDelete) {
+		return nil
+	}
+	// byName is the code for a topic named by the client: not describable
+	// first, then does not exist, then not deletable, in Kafka's order.
+	byName := func(name string) int16 {
+		switch {
+		case c.can(resTopic, kmsg.ACLOperationDelete, name):
+			return 0
+		case !c.can(resTopic, kmsg.ACLOperationDescribe, name):
+			return codeTopic
+		case !c.e.topicExists(c.ctx, name):
+			return codeUnknown
+		}
+		return codeTopic
+	}
 	if r.Version < 6 {
-		kept, out := split(r.TopicNames, func(n *string) bool { return c.can(resTopic, opDelete, *n) })
+		codes := make(map[string]int16, len(r.TopicNames))
+		kept, out := split(r.TopicNames, func(n *string) bool {
+			codes[*n] = byName(*n)
+			return codes[*n] == 0
+		})
 		if len(out) > 0 {
 			r.TopicNames = kept
-			sub := *r
-			sub.TopicNames = out
-			c.refuse(&sub, codeTopic, "", len(out))
+			for _, code := range []int16{codeTopic, codeUnknown} {
+				var these []string
+				for _, n := range out {
+					if codes[n] == code {
+						these = append(these, n)
+					}
+				}
+				if len(these) > 0 {
+					sub := *r
+					sub.TopicNames = these
+					c.refuse(&sub, code, "", len(these))
+				}
+			}
 			if len(kept) == 0 {
 				return c.answerRefused()
 			}
@@ -275,10 +307,7 @@ func deleteTopics(c *call) error {
 	}
 	kept, out := splitBy(r.Topics, func(t *kmsg.DeleteTopicsRequestTopic) int16 {
 		if t.Topic != nil {
-			if !c.can(resTopic, opDelete, *t.Topic) {
-				return codeTopic
-			}
-			return 0
+			return byName(*t.Topic)
 		}
 		if t.TopicID == ([16]byte{}) {
 			return 0
@@ -288,13 +317,13 @@ func deleteTopics(c *call) error {
 		case src == idUnknown:
 			return codeUnknownID
 		case src == idBackend:
-			if c.can(resTopic, opDelete, name) {
+			if c.can(resTopic, kmsg.ACLOperationDelete, name) {
 				return 0
 			}
 			return codeUnknownID
-		case !c.can(resTopic, opDescribe, name):
+		case !c.can(resTopic, kmsg.ACLOperationDescribe, name):
 			return codeTopic
-		case !c.can(resTopic, opDelete, name):
+		case !c.can(resTopic, kmsg.ACLOperationDelete, name):
 			t.Topic = &name // refused by name: the principal may see it
 			return codeTopic
 		}
