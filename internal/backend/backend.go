@@ -59,7 +59,8 @@ type Cluster struct {
 	watchers []func([]Broker)
 	refresh  chan chan error
 
-	topics topicCache
+	topics   topicCache
+	versions advertised
 }
 
 // New builds a cluster from its config. It does not connect; Run does.

@@ -136,12 +136,13 @@ func (g *Gateway) buildListener(i int, maxFrame int32) (servedListener, error) {
 	}
 	sessionFor := func(vc *config.VirtualCluster) session.Config {
 		return session.Config{
-			MaxFrame:       maxFrame,
-			Drain:          cfg.Runtime.DrainDuration.D(),
-			Observer:       g.metrics.Observer(l.Name, vc.Name),
-			Versions:       g.vcs[vc.Name].versions,
-			VirtualCluster: vc.Name,
-			Chain:          g.vcs[vc.Name].chain,
+			MaxFrame:        maxFrame,
+			Drain:           cfg.Runtime.DrainDuration.D(),
+			Observer:        g.metrics.Observer(l.Name, vc.Name),
+			Versions:        g.vcs[vc.Name].versions,
+			VirtualCluster:  vc.Name,
+			Chain:           g.vcs[vc.Name].chain,
+			BackendVersions: g.backends[vc.Destination].AdvertisedVersions,
 		}
 	}
 	if forwards[0].Type == "sni" {

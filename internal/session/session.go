@@ -74,6 +74,10 @@ type Config struct {
 	// Chain is the virtual cluster's policy chain; nil or empty when it
 	// has none. Requests of keys it does not want are spliced untouched.
 	Chain *policy.Chain
+	// BackendVersions returns the versions the backend advertises (-1 for
+	// keys it does not), or nil while unknown; requests beyond them are
+	// refused until the client has asked ApiVersions itself. May be nil.
+	BackendVersions func() *[protocol.MaxKey]int16
 	// Auth authenticates clients; nil lets every client in with its
 	// certificate's identity or none (SASL requests then go to the
 	// backend untouched).
@@ -125,6 +129,10 @@ type session struct {
 	conn       *policy.Conn
 	reqScratch []byte
 	auth       authState
+	// advertised is the highest version of each key the client was told
+	// of, once it asked (set by the response loop, read by the request
+	// loop); keys at -1 were not advertised.
+	advertised atomic.Pointer[[protocol.MaxKey]int16]
 }
 
 // errDrained ends the request loop when the session drains.
@@ -351,6 +359,14 @@ func (s *session) requests() error {
 				s.obs.Error(h.Key)
 			}
 			return err
+		}
+		adv := s.advertised.Load()
+		if adv == nil && s.cfg.BackendVersions != nil {
+			adv = s.cfg.BackendVersions()
+		}
+		if adv != nil && h.Key != kmsg.ApiVersions.Int16() && h.Version > adv[h.Key] {
+			s.obs.Error(h.Key)
+			return fmt.Errorf("%w %s v%d: not advertised to this client", protocol.ErrUnsupportedVersion, kmsg.NameForKey(h.Key), h.Version)
 		}
 		s.obs.Request(h.Key, size)
 		e := inflight{key: h.Key, version: h.Version, corr: h.CorrelationID, start: time.Now()}
@@ -581,8 +597,13 @@ func (s *session) rewrite(e inflight, p []byte, size int) error {
 		return err
 	}
 	if changed {
-		s.scratch = out
+		if cap(out) <= bufSize {
+			s.scratch = out
+		}
 		frame = withSize(out)
+	}
+	if e.key == kmsg.ApiVersions.Int16() {
+		s.noteAdvertised(e.version, frame[4+hl:])
 	}
 	if _, err := s.client.Write(frame); err != nil {
 		return err
@@ -591,6 +612,31 @@ func (s *session) rewrite(e inflight, p []byte, size int) error {
 		_, err = s.br.Discard(size)
 	}
 	return err
+}
+
+// noteAdvertised records the versions an ApiVersions answer advertised to
+// the client: from then on a request outside them closes the connection
+// rather than reach a backend that might serve what the gateway does not
+// (a key the backend supports without advertising it, say).
+func (s *session) noteAdvertised(version int16, body []byte) {
+	if len(body) >= 2 && body[0] == 0 && body[1] == 35 {
+		return // UNSUPPORTED_VERSION: the client retries
+	}
+	resp := kmsg.NewPtrApiVersionsResponse()
+	resp.Version = version
+	if err := resp.ReadFrom(body); err != nil || resp.ErrorCode != 0 {
+		return
+	}
+	var max [protocol.MaxKey]int16
+	for i := range max {
+		max[i] = -1
+	}
+	for _, k := range resp.ApiKeys {
+		if k.ApiKey >= 0 && int(k.ApiKey) < len(max) {
+			max[k.ApiKey] = k.MaxVersion
+		}
+	}
+	s.advertised.Store(&max)
 }
 
 type nopObserver struct{}

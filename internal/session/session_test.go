@@ -257,3 +257,50 @@ func TestSessionNoChainSplicesUnchanged(t *testing.T) {
 		t.Fatal("default versions do not serve Metadata v12")
 	}
 }
+
+// TestSessionRefusesKeysNotAdvertised pins a gap the isolation suite
+// found: a key the backend serves without advertising it was forwarded.
+func TestSessionRefusesKeysNotAdvertised(t *testing.T) {
+	h := startSession(t, nil)
+	av := kmsg.NewPtrApiVersionsRequest()
+	av.Version = 3
+	av.ClientSoftwareName, av.ClientSoftwareVersion = "t", "1"
+	go func() { _, _ = h.client.Write(frame(av, 1)) }()
+	nextFrame(t, h.br)
+	resp := kmsg.NewPtrApiVersionsResponse()
+	resp.Version = 3
+	for _, k := range []int16{kmsg.ApiVersions.Int16(), kmsg.Metadata.Int16()} {
+		ak := kmsg.NewApiVersionsResponseApiKey()
+		ak.ApiKey, ak.MaxVersion = k, 3
+		resp.ApiKeys = append(resp.ApiKeys, ak)
+	}
+	go func() {
+		b := binary.BigEndian.AppendUint32(make([]byte, 4), 1) // header v0 for ApiVersions
+		b = resp.AppendTo(b)
+		binary.BigEndian.PutUint32(b, uint32(len(b)-4))
+		_, _ = h.backend.Write(b)
+	}()
+	got := kmsg.NewPtrApiVersionsResponse()
+	got.Version = 3
+	b := nextFrame(t, h.cr)
+	if err := got.ReadFrom(b[4:]); err != nil {
+		t.Fatal(err)
+	}
+	// Metadata v3 passes; ListOffsets, never advertised, closes.
+	go func() {
+		m := metadataRequest("x")
+		m.Version = 3
+		_, _ = h.client.Write(frame(m, 2))
+		lo := kmsg.NewPtrListOffsetsRequest()
+		lo.Version = 1
+		_, _ = h.client.Write(frame(lo, 3))
+	}()
+	if key := int16(binary.BigEndian.Uint16(nextFrame(t, h.br))); key != kmsg.Metadata.Int16() {
+		t.Fatalf("backend got key %d, want Metadata", key)
+	}
+	_ = h.backend.SetReadDeadline(time.Now().Add(2 * time.Second))
+	var one [1]byte
+	if n, err := h.br.Read(one[:]); n > 0 || err == nil {
+		t.Fatalf("backend got more bytes (%d, %v): an unadvertised request was forwarded", n, err)
+	}
+}

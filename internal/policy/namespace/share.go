@@ -151,6 +151,11 @@ func mergeShareFetch(dst, src kmsg.Response) {
 }
 
 func (p *Policy) shareFetchResponse(st *state, r *kmsg.ShareFetchResponse) error {
+	if r.ErrorCode != 0 {
+		// The whole request failed (a session error): the broker lists
+		// no topics, and neither does the gateway.
+		return nil
+	}
 	return addRefused(st, r, mergeShareFetch)
 }
 
@@ -177,6 +182,10 @@ func mergeShareAcknowledge(dst, src kmsg.Response) {
 }
 
 func (p *Policy) shareAcknowledgeResponse(st *state, r *kmsg.ShareAcknowledgeResponse) error {
+	if r.ErrorCode != 0 {
+		// As for ShareFetch: a failed request lists no topics.
+		return nil
+	}
 	return addRefused(st, r, mergeShareAcknowledge)
 }
 

@@ -9,6 +9,7 @@ import (
 	"context"
 	"strings"
 
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/strait-gw/strait/internal/policy"
@@ -32,6 +33,12 @@ func (p *Policy) metadata(ctx context.Context, x *policy.Exchange, r *kmsg.Metad
 	kept := r.Topics[:0]
 	for _, t := range r.Topics {
 		if t.Topic == nil {
+			if r.Version < 12 {
+				// Kafka looks topics up by id from v12 only; before,
+				// an id is INVALID_REQUEST whoever owns it.
+				ref.add(kerr.InvalidRequest.Code, t)
+				continue
+			}
 			if vis, _ := p.ownID(ctx, t.TopicID); !vis {
 				ref.add(errUnknownTopicID, t)
 				continue
