@@ -27,6 +27,7 @@ type Metrics struct {
 	refreshes   *prometheus.CounterVec
 	conflicts   *prometheus.GaugeVec
 	denied      *prometheus.CounterVec
+	auths       *prometheus.CounterVec
 }
 
 // NewMetrics registers the gateway's metrics on a new registry, with the
@@ -59,9 +60,11 @@ func NewMetrics() *Metrics {
 			Help: "1 when two backend names map to one client name in a virtual cluster's namespace."}, []string{"virtual_cluster"}),
 		denied: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "strait_policy_denials_total",
 			Help: "Requests or entries of requests refused by a policy."}, []string{"virtual_cluster", "policy"}),
+		auths: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "strait_authentications_total",
+			Help: "Client authentication attempts, by method and result (ok, failed, unsupported_mechanism)."}, []string{"virtual_cluster", "method", "result"}),
 	}
 	r.MustRegister(m.connsActive, m.connsTotal, m.requests, m.errors, m.latency, m.bytesIn, m.bytesOut, m.dialErrors, m.refreshes,
-		m.conflicts, m.denied,
+		m.conflicts, m.denied, m.auths,
 		prometheus.NewGoCollector(), prometheus.NewProcessCollector(prometheus.ProcessCollectorOpts{}))
 	return m
 }
@@ -163,4 +166,9 @@ func (m *Metrics) NamespaceConflicts(virtualCluster string, conflict bool) {
 // Denied counts a refusal by a policy.
 func (m *Metrics) Denied(virtualCluster, policy string) {
 	m.denied.WithLabelValues(virtualCluster, policy).Inc()
+}
+
+// Authentication counts a client authentication attempt.
+func (m *Metrics) Authentication(virtualCluster, method, result string) {
+	m.auths.WithLabelValues(virtualCluster, method, result).Inc()
 }

@@ -69,6 +69,19 @@ type Exchange interface {
 	Result() Result
 }
 
+// BackendVerdict is implemented by Passthrough and ValidateForward
+// exchanges whose backend answer accepts or refuses the client by its
+// content, not only by its error code: an OAUTHBEARER broker refuses a
+// token with an error challenge under error code 0, which the client
+// answers with 0x01 (a token the exchange's Step then takes, done again)
+// to get the SASL_AUTHENTICATION_FAILED. The session asks it before it
+// takes an answer with error code 0 to the client's last token as success.
+type BackendVerdict interface {
+	// Accepted reports whether the backend's SaslAuthenticate answer,
+	// with error code 0 and these auth bytes, accepted the client.
+	Accepted(authBytes []byte) bool
+}
+
 // Result is an authenticated identity.
 type Result struct {
 	Auth policy.Auth

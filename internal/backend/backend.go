@@ -1,6 +1,6 @@
 // Package backend holds a backend Kafka cluster as the gateway sees it:
-// how to dial its brokers (TLS included) and which brokers it has, from
-// metadata refreshed in the background.
+// how to dial its brokers (TLS and SASL included) and which brokers it
+// has, from metadata refreshed in the background.
 package backend
 
 import (
@@ -21,6 +21,7 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
+	"github.com/twmb/franz-go/pkg/sasl"
 
 	"github.com/strait-gw/strait/internal/config"
 )
@@ -47,6 +48,16 @@ type Cluster struct {
 	log      *slog.Logger
 	metrics  Metrics
 	dialer   net.Dialer
+	// mech is the SASL mechanism the gateway authenticates with; nil for
+	// an anonymous cluster.
+	mech sasl.Mechanism
+	// authFailed is the last refused authentication, repeated to dials
+	// within authRetryGap of it rather than tried again.
+	authFailed struct {
+		sync.Mutex
+		at  time.Time
+		err error
+	}
 
 	client *kgo.Client
 	ready  atomic.Bool
@@ -86,12 +97,29 @@ func New(cfg *config.BackendCluster, log *slog.Logger, m Metrics) (*Cluster, err
 		}
 		c.tls = tc
 	}
-	client, err := kgo.NewClient(
+	a := &cfg.Authentication
+	var ts *tokenSource
+	if a.Type == "sasl_oauthbearer" {
+		ts = newTokenSource(a.TokenEndpoint, a.ClientID, a.ClientSecret, a.Scope, c.log)
+	}
+	mech, err := newMechanism(a, ts)
+	if err != nil {
+		return nil, fmt.Errorf("backend_clusters %q: %w", cfg.Name, err)
+	}
+	c.mech = mech
+	opts := []kgo.Opt{
 		kgo.SeedBrokers(c.seeds...),
-		kgo.Dialer(func(ctx context.Context, _, host string) (net.Conn, error) { return c.Dial(ctx, host) }),
+		// kgo runs SASL (and KIP-368 re-authentication) itself on the
+		// connections it dials.
+		kgo.Dialer(func(ctx context.Context, _, host string) (net.Conn, error) { return c.dial(ctx, host) }),
 		kgo.RequestRetries(0),
-		kgo.RetryTimeout(5*time.Second),
-	)
+		kgo.RetryTimeout(5 * time.Second),
+	}
+	if mech != nil {
+		opts = append(opts, kgo.SASL(mech))
+		c.log = c.log.With("sasl_mechanism", mech.Name())
+	}
+	client, err := kgo.NewClient(opts...)
 	if err != nil {
 		return nil, fmt.Errorf("backend_clusters %q: %w", cfg.Name, err)
 	}
@@ -140,8 +168,54 @@ func (c *Cluster) Name() string { return c.name }
 // Ready reports whether the cluster has answered metadata at least once.
 func (c *Cluster) Ready() bool { return c.ready.Load() }
 
-// Dial connects to a broker address, with TLS when the cluster uses it.
-func (c *Cluster) Dial(ctx context.Context, addr string) (net.Conn, error) {
+// Dial connects to a broker address, with TLS when the cluster uses it,
+// and with mode Authenticate authenticates the connection with the
+// cluster's credentials. The Auth says what the broker granted; its owner
+// re-authenticates before Auth.ReauthAt with NewSASLExchange. The
+// connection is the dialed one (a *net.TCPConn without TLS), never a
+// wrapper, so that it can splice.
+func (c *Cluster) Dial(ctx context.Context, addr string, mode Mode) (net.Conn, Auth, error) {
+	authenticate := mode == Authenticate && c.mech != nil
+	if authenticate {
+		if err := c.recentAuthFailure(); err != nil {
+			c.metrics.BackendDialError(c.name)
+			return nil, Auth{}, err
+		}
+	}
+	conn, err := c.dial(ctx, addr)
+	if err != nil || !authenticate {
+		return conn, Auth{}, err
+	}
+	a, err := c.authenticate(ctx, conn, addr)
+	if err != nil {
+		conn.Close()
+		c.metrics.BackendDialError(c.name)
+		if errors.Is(err, ErrAuthentication) {
+			c.authFailed.Lock()
+			c.authFailed.at, c.authFailed.err = time.Now(), err
+			c.authFailed.Unlock()
+		}
+		return nil, Auth{}, err
+	}
+	return conn, a, nil
+}
+
+// authRetryGap is how long a refused authentication is repeated to new
+// connections without asking a broker again: clients reconnecting in a
+// loop must not turn into a stream of failed logins on the backend.
+const authRetryGap = time.Second
+
+func (c *Cluster) recentAuthFailure() error {
+	c.authFailed.Lock()
+	defer c.authFailed.Unlock()
+	if c.authFailed.err != nil && time.Since(c.authFailed.at) < authRetryGap {
+		return c.authFailed.err
+	}
+	return nil
+}
+
+// dial connects to a broker address, with TLS when the cluster uses it.
+func (c *Cluster) dial(ctx context.Context, addr string) (net.Conn, error) {
 	conn, err := c.dialer.DialContext(ctx, "tcp", addr)
 	if err != nil {
 		c.metrics.BackendDialError(c.name)
@@ -165,22 +239,23 @@ func (c *Cluster) Dial(ctx context.Context, addr string) (net.Conn, error) {
 	return tconn, nil
 }
 
-// DialBroker connects to broker id. If the id is unknown, metadata is
-// refreshed once before giving up.
-func (c *Cluster) DialBroker(ctx context.Context, id int32) (net.Conn, error) {
+// DialBroker connects to broker id as Dial does. If the id is unknown,
+// metadata is refreshed once before giving up.
+func (c *Cluster) DialBroker(ctx context.Context, id int32, mode Mode) (net.Conn, Auth, error) {
 	addr, ok := c.brokerAddr(id)
 	if !ok {
 		_ = c.Refresh(ctx)
 		if addr, ok = c.brokerAddr(id); !ok {
-			return nil, fmt.Errorf("backend cluster %q has no broker %d", c.name, id)
+			return nil, Auth{}, fmt.Errorf("backend cluster %q has no broker %d", c.name, id)
 		}
 	}
-	return c.Dial(ctx, addr)
+	return c.Dial(ctx, addr, mode)
 }
 
-// DialAny connects to any live broker, trying known brokers in random order
-// and then the bootstrap servers.
-func (c *Cluster) DialAny(ctx context.Context) (net.Conn, error) {
+// DialAny connects to any live broker as Dial does, trying known brokers
+// in random order and then the bootstrap servers. It stops at the first
+// authentication failure: every broker would refuse the same credentials.
+func (c *Cluster) DialAny(ctx context.Context, mode Mode) (net.Conn, Auth, error) {
 	c.mu.Lock()
 	addrs := make([]string, 0, len(c.brokers)+len(c.seeds))
 	for _, a := range c.brokers {
@@ -191,16 +266,19 @@ func (c *Cluster) DialAny(ctx context.Context) (net.Conn, error) {
 	addrs = append(addrs, c.seeds...)
 	var errs []error
 	for _, a := range addrs {
-		conn, err := c.Dial(ctx, a)
+		conn, auth, err := c.Dial(ctx, a, mode)
 		if err == nil {
-			return conn, nil
+			return conn, auth, nil
+		}
+		if errors.Is(err, ErrAuthentication) {
+			return nil, Auth{}, err
 		}
 		errs = append(errs, err)
 		if ctx.Err() != nil {
 			break
 		}
 	}
-	return nil, fmt.Errorf("no broker of backend cluster %q answered: %w", c.name, errors.Join(errs...))
+	return nil, Auth{}, fmt.Errorf("no broker of backend cluster %q answered: %w", c.name, errors.Join(errs...))
 }
 
 func (c *Cluster) brokerAddr(id int32) (string, bool) {

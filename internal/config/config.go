@@ -96,6 +96,11 @@ const (
 	defaultMaxFrameBytes          = 100 << 20
 	defaultMetadataUpdateInterval = Duration(60 * time.Second)
 	defaultListenerAddress        = "127.0.0.1"
+	defaultFailedAuthDelay        = Duration(100 * time.Millisecond)
+	defaultJWKSTimeout            = Duration(10 * time.Second)
+	defaultJWKSCacheExpiration    = Duration(time.Hour)
+	defaultSubClaim               = "sub"
+	defaultScopeClaim             = "scope"
 
 	backendAuthAnonymous = "anonymous"
 	clientAuthAnonymous  = "anonymous"
@@ -138,6 +143,10 @@ func (d *decoder) applyDefaults(c *Config) {
 		c.Runtime.MaxFrameBytes = defaultMaxFrameBytes
 		def("runtime.max_frame_bytes")
 	}
+	if !d.set["runtime.failed_authentication_delay"] {
+		c.Runtime.FailedAuthenticationDelay = defaultFailedAuthDelay
+		def("runtime.failed_authentication_delay")
+	}
 	for i := range c.BackendClusters {
 		b := &c.BackendClusters[i]
 		p := indexPath("backend_clusters", i)
@@ -168,6 +177,9 @@ func (d *decoder) applyDefaults(c *Config) {
 		if !d.set[p+".authentication"] {
 			v.Authentication = []ClientAuth{{Type: clientAuthAnonymous}}
 			def(p + ".authentication")
+		}
+		for j := range v.Authentication {
+			d.clientAuthDefaults(&v.Authentication[j], indexPath(p+".authentication", j))
 		}
 		if ns := v.Namespace; ns != nil {
 			if ns.Mode == "" {
@@ -226,6 +238,35 @@ func (d *decoder) applyDefaults(c *Config) {
 				def(pp + ".advertised_host")
 			}
 		}
+	}
+}
+
+// clientAuthDefaults fills in the defaults of the client authentication
+// method at p: the JWKS timings and claim names of oauth_bearer.
+func (d *decoder) clientAuthDefaults(a *ClientAuth, p string) {
+	if a.Type != clientAuthOAuthBearer {
+		return
+	}
+	if j := a.JWKS; j != nil {
+		if !d.set[p+".jwks.timeout"] {
+			j.Timeout = defaultJWKSTimeout
+			d.defaulted[p+".jwks.timeout"] = true
+		}
+		if !d.set[p+".jwks.cache_expiration"] {
+			j.CacheExpiration = defaultJWKSCacheExpiration
+			d.defaulted[p+".jwks.cache_expiration"] = true
+		}
+	}
+	if a.ClaimsMapping == nil {
+		a.ClaimsMapping = &ClaimsMapping{}
+	}
+	if a.ClaimsMapping.Sub == "" && !d.set[p+".claims_mapping.sub"] {
+		a.ClaimsMapping.Sub = defaultSubClaim
+		d.defaulted[p+".claims_mapping.sub"] = true
+	}
+	if a.ClaimsMapping.Scope == "" && !d.set[p+".claims_mapping.scope"] {
+		a.ClaimsMapping.Scope = defaultScopeClaim
+		d.defaulted[p+".claims_mapping.scope"] = true
 	}
 }
 

@@ -82,9 +82,10 @@ func TestLoadGood(t *testing.T) {
 		Admin:         Admin{Address: "127.0.0.1:9644"},
 		Observability: Observability{LogLevel: "debug", LogFormat: "json"},
 		Runtime: Runtime{
-			DrainDuration:   Duration(2 * time.Second),
-			ShutdownTimeout: Duration(90 * time.Second),
-			MaxFrameBytes:   50 << 20,
+			DrainDuration:             Duration(2 * time.Second),
+			ShutdownTimeout:           Duration(90 * time.Second),
+			MaxFrameBytes:             50 << 20,
+			FailedAuthenticationDelay: Duration(100 * time.Millisecond),
 		},
 		BackendClusters: []BackendCluster{
 			{
@@ -207,9 +208,10 @@ func TestLoadPortMapping(t *testing.T) {
 		Admin:         Admin{Address: "127.0.0.1:8080"},
 		Observability: Observability{LogLevel: "info", LogFormat: "logfmt"},
 		Runtime: Runtime{
-			DrainDuration:   Duration(5 * time.Second),
-			ShutdownTimeout: Duration(10 * time.Second),
-			MaxFrameBytes:   104857600,
+			DrainDuration:             Duration(5 * time.Second),
+			ShutdownTimeout:           Duration(10 * time.Second),
+			MaxFrameBytes:             104857600,
+			FailedAuthenticationDelay: Duration(100 * time.Millisecond),
 		},
 		BackendClusters: []BackendCluster{{
 			Name:                   "local",
@@ -639,9 +641,10 @@ func TestLoadTLS(t *testing.T) {
 		Admin:         Admin{Address: "127.0.0.1:8080"},
 		Observability: Observability{LogLevel: "info", LogFormat: "logfmt"},
 		Runtime: Runtime{
-			DrainDuration:   Duration(5 * time.Second),
-			ShutdownTimeout: Duration(10 * time.Second),
-			MaxFrameBytes:   104857600,
+			DrainDuration:             Duration(5 * time.Second),
+			ShutdownTimeout:           Duration(10 * time.Second),
+			MaxFrameBytes:             104857600,
+			FailedAuthenticationDelay: Duration(100 * time.Millisecond),
 		},
 		BackendClusters: []BackendCluster{{
 			Name:                   "local",

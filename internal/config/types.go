@@ -56,6 +56,11 @@ type Runtime struct {
 	// new leader through metadata instead, and Fetch responses are
 	// forwarded without a copy.
 	FetchLeaderEndpoints bool `yaml:"fetch_leader_endpoints"`
+	// FailedAuthenticationDelay is how long a client's failed
+	// authentication waits before it is answered, as Kafka's
+	// connection.failed.authentication.delay.ms: it slows password
+	// guessing. Default 100ms; 0 answers at once.
+	FailedAuthenticationDelay Duration `yaml:"failed_authentication_delay"`
 }
 
 // BackendCluster is a real Kafka cluster.
@@ -115,6 +120,19 @@ type BackendAuth struct {
 	Password string `yaml:"password"`
 	// Algorithm for sasl_scram: sha256 or sha512.
 	Algorithm string `yaml:"algorithm"`
+	// TokenEndpoint is the OAuth 2.0 token endpoint (an http or https URL)
+	// that sasl_oauthbearer gets its tokens from, with the client
+	// credentials grant. A token is reused until shortly before it
+	// expires.
+	TokenEndpoint string `yaml:"token_endpoint"`
+	// ClientID identifies Strait to the token endpoint (sasl_oauthbearer).
+	ClientID string `yaml:"client_id"`
+	// ClientSecret authenticates Strait to the token endpoint, with
+	// ClientID, in an HTTP Basic authorization header (sasl_oauthbearer).
+	ClientSecret string `yaml:"client_secret"`
+	// Scope is the space-separated scope requested with each token
+	// (sasl_oauthbearer); empty requests none.
+	Scope string `yaml:"scope"`
 }
 
 // VirtualCluster is a view of one backend cluster.
@@ -128,9 +146,17 @@ type VirtualCluster struct {
 	// ACLMode is passthrough (the backend decides) or enforce_on_gateway.
 	// Default passthrough.
 	ACLMode string `yaml:"acl_mode"`
-	// Authentication lists how clients may authenticate, in order.
+	// Authentication lists how clients may authenticate, in order: a
+	// client that starts a SASL exchange uses the method of its mechanism;
+	// a client that sends another request first gets the identity of the
+	// first anonymous or client_certificate method that matches it.
 	// Default [{type: anonymous}].
 	Authentication []ClientAuth `yaml:"authentication"`
+	// MaxSessionLifetime caps how long a SASL session lasts before the
+	// client must re-authenticate on its connection (KIP-368): the session
+	// lifetime of terminated PLAIN and SCRAM exchanges, and the cap on an
+	// OAUTHBEARER token's remaining lifetime. 0 (the default) sets no cap.
+	MaxSessionLifetime Duration `yaml:"max_session_lifetime"`
 	// Namespace limits the virtual cluster to the backend topics, groups
 	// and transactional ids under a prefix. Default: the whole backend.
 	Namespace *Namespace `yaml:"namespace"`
@@ -146,10 +172,93 @@ type VirtualCluster struct {
 	ConsumePolicies []VCPolicy `yaml:"consume_policies"`
 }
 
-// ClientAuth is one way clients authenticate to a virtual cluster.
+// ClientAuth is one way clients authenticate to a virtual cluster. Which
+// fields apply depends on Type; the others must be left out.
 type ClientAuth struct {
-	// Type is anonymous.
+	// Type is anonymous, client_certificate (the principal that the TLS
+	// listener's principal_mapping derives from a verified client
+	// certificate), sasl_plain, sasl_scram or oauth_bearer.
 	Type string `yaml:"type"`
+	// Mediation says who checks the client's credentials (SASL types):
+	// terminate (the gateway, which then reaches the backend with the
+	// backend cluster's own authentication) or passthrough (the backend:
+	// the client's connection reaches it unauthenticated and its exchange
+	// is forwarded; a virtual cluster in front of a backend Strait logs in
+	// to may not mix the two kinds); oauth_bearer also has
+	// validate_forward (the gateway validates the token, then forwards the
+	// exchange).
+	Mediation string `yaml:"mediation"`
+	// Algorithm is the hash of sasl_scram: sha256 (SCRAM-SHA-256) or
+	// sha512 (SCRAM-SHA-512).
+	Algorithm string `yaml:"algorithm"`
+	// Principals are the users the gateway accepts with terminate
+	// (sasl_plain, sasl_scram).
+	Principals []AuthPrincipal `yaml:"principals"`
+	// JWKS is where oauth_bearer gets the keys that sign tokens; required
+	// with validate_forward and terminate.
+	JWKS *JWKS `yaml:"jwks"`
+	// Validate holds what oauth_bearer requires of a token's claims besides
+	// its signature and times.
+	Validate *TokenValidation `yaml:"validate"`
+	// ClaimsMapping names the claims oauth_bearer reads the principal and
+	// the scope from.
+	ClaimsMapping *ClaimsMapping `yaml:"claims_mapping"`
+}
+
+// AuthPrincipal is a user of sasl_plain or sasl_scram with terminate. A
+// sasl_scram user may be given by its salted credentials instead of its
+// password, as Kafka stores them, so that no password need be stored.
+type AuthPrincipal struct {
+	// Username is the name the client authenticates as.
+	Username string `yaml:"username"`
+	// Password is the user's password.
+	Password string `yaml:"password"`
+	// Salt is the base64 SCRAM salt (sasl_scram without password).
+	Salt string `yaml:"salt"`
+	// Iterations is the SCRAM iteration count, 4096 to 16384 (sasl_scram
+	// without password).
+	Iterations int `yaml:"iterations"`
+	// StoredKey is the base64 SCRAM StoredKey (sasl_scram without
+	// password): 32 bytes for sha256, 64 for sha512.
+	StoredKey string `yaml:"stored_key"`
+	// ServerKey is the base64 SCRAM ServerKey (sasl_scram without
+	// password), of the same length as StoredKey.
+	ServerKey string `yaml:"server_key"`
+}
+
+// JWKS is a JSON Web Key Set endpoint.
+type JWKS struct {
+	// Endpoint is the http or https URL of the key set.
+	Endpoint string `yaml:"endpoint"`
+	// Timeout bounds one fetch of the key set. Default 10s.
+	Timeout Duration `yaml:"timeout"`
+	// CacheExpiration is how long fetched keys are trusted before they are
+	// fetched again; a token signed by a key the set does not hold also
+	// fetches it again (at most every few seconds). Default 1h.
+	CacheExpiration Duration `yaml:"cache_expiration"`
+}
+
+// TokenValidation is what oauth_bearer requires of a token's claims.
+type TokenValidation struct {
+	// Issuer, when set, must equal the token's iss claim.
+	Issuer string `yaml:"issuer"`
+	// Audiences, when set, must include one of the token's aud values.
+	Audiences []TokenAudience `yaml:"audiences"`
+}
+
+// TokenAudience is one accepted audience.
+type TokenAudience struct {
+	// Name is the audience value.
+	Name string `yaml:"name"`
+}
+
+// ClaimsMapping names the claims of a token the gateway reads.
+type ClaimsMapping struct {
+	// Sub is the claim holding the principal's name. Default sub.
+	Sub string `yaml:"sub"`
+	// Scope is the claim holding the token's scope (a space-separated
+	// string or a list). Default scope.
+	Scope string `yaml:"scope"`
 }
 
 // Listener is a set of sockets accepting client connections.

@@ -53,6 +53,7 @@ func (d *decoder) validate(c *Config) {
 	if n := c.Runtime.MaxFrameBytes; n < minFrameBytes || n > maxFrameBytes {
 		d.report("runtime.max_frame_bytes", "must be between %d (1 KiB) and %d (1 GiB), got %d", minFrameBytes, maxFrameBytes, n)
 	}
+	d.nonNegative("runtime.failed_authentication_delay", c.Runtime.FailedAuthenticationDelay)
 
 	backends := map[string]int{}
 	for i := range c.BackendClusters {
@@ -216,13 +217,9 @@ func (d *decoder) validateBackendAuth(a *BackendAuth, p string) {
 	}
 	switch a.Type {
 	case backendAuthAnonymous:
-		unused("username", a.Username, "sasl_plain and sasl_scram")
-		unused("password", a.Password, "sasl_plain and sasl_scram")
-		unused("algorithm", a.Algorithm, "sasl_scram")
 	case backendAuthPlain:
 		required("username", a.Username)
 		required("password", a.Password)
-		unused("algorithm", a.Algorithm, "sasl_scram")
 	case backendAuthSCRAM:
 		switch a.Algorithm {
 		case scramSHA256, scramSHA512:
@@ -234,9 +231,32 @@ func (d *decoder) validateBackendAuth(a *BackendAuth, p string) {
 		required("username", a.Username)
 		required("password", a.Password)
 	case backendAuthOAuthBearer:
-		d.report(p+".type", "sasl_oauthbearer is not supported yet")
+		if a.TokenEndpoint == "" {
+			required("token_endpoint", a.TokenEndpoint)
+		} else if err := checkTokenEndpoint(a.TokenEndpoint); err != nil {
+			d.report(p+".token_endpoint", "%v", err)
+		}
+		required("client_id", a.ClientID)
+		required("client_secret", a.ClientSecret)
+		if err := checkScope(a.Scope); err != nil {
+			d.report(p+".scope", "%v", err)
+		}
 	default:
 		d.report(p+".type", "unknown backend authentication type %q (expected anonymous, sasl_plain, sasl_scram or sasl_oauthbearer)", a.Type)
+		return
+	}
+	if a.Type != backendAuthPlain && a.Type != backendAuthSCRAM {
+		unused("username", a.Username, "sasl_plain and sasl_scram")
+		unused("password", a.Password, "sasl_plain and sasl_scram")
+	}
+	if a.Type != backendAuthSCRAM {
+		unused("algorithm", a.Algorithm, "sasl_scram")
+	}
+	if a.Type != backendAuthOAuthBearer {
+		unused("token_endpoint", a.TokenEndpoint, "sasl_oauthbearer")
+		unused("client_id", a.ClientID, "sasl_oauthbearer")
+		unused("client_secret", a.ClientSecret, "sasl_oauthbearer")
+		unused("scope", a.Scope, "sasl_oauthbearer")
 	}
 }
 
@@ -294,23 +314,7 @@ func (d *decoder) validateVirtualCluster(c *Config, i int, names, labels map[str
 		d.report(p+".acl_mode", "unknown ACL mode %q (expected passthrough or enforce_on_gateway)", v.ACLMode)
 	}
 
-	if len(v.Authentication) == 0 {
-		d.report(p+".authentication", "at least one authentication method is required")
-	}
-	for j, a := range v.Authentication {
-		ap := indexPath(p+".authentication", j) + ".type"
-		switch a.Type {
-		case "":
-			d.report(ap, "required (supported: anonymous)")
-		case clientAuthAnonymous:
-			if backend != nil && backend.Authentication.Type != backendAuthAnonymous && !backend.InsecureAllowAnonymousVirtualClusterAuth {
-				d.report(ap, "anonymous clients would reach backend cluster %q, which Strait authenticates to with %s; set insecure_allow_anonymous_virtual_cluster_auth on the backend cluster to allow this",
-					backend.Name, backend.Authentication.Type)
-			}
-		default:
-			d.report(ap, "unsupported client authentication type %q (supported: anonymous)", a.Type)
-		}
-	}
+	d.validateClientAuth(c, v, p, backend)
 }
 
 // dnsLabelProblem says why s is not an RFC 1035 label, or returns "".

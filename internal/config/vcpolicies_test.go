@@ -136,3 +136,17 @@ func TestEnforceOnGatewayWithoutACLsWarns(t *testing.T) {
 		t.Fatalf("warnings %v; want one on virtual_clusters[0].acl_mode", c.Warnings)
 	}
 }
+
+// TestPassthroughBehindAuthenticatedBackend: clients' own exchanges may go
+// to a backend that Strait itself logs in to, as long as every method of
+// the virtual cluster forwards.
+func TestPassthroughBehindAuthenticatedBackend(t *testing.T) {
+	text := strings.Replace(vcConfig(`authentication:
+  - {type: sasl_plain, mediation: passthrough}
+  - {type: sasl_scram, algorithm: sha256, mediation: passthrough}`), `bootstrap_servers: ["127.0.0.1:9092"]`,
+		`bootstrap_servers: ["127.0.0.1:9092"]
+    authentication: {type: sasl_plain, username: gw, password: gw}`, 1)
+	if _, err := Parse([]byte(text), ""); err != nil {
+		t.Fatal(err)
+	}
+}

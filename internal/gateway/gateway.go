@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/strait-gw/strait/internal/admin"
+	"github.com/strait-gw/strait/internal/auth"
 	"github.com/strait-gw/strait/internal/backend"
 	"github.com/strait-gw/strait/internal/config"
 	"github.com/strait-gw/strait/internal/listener"
@@ -80,7 +81,15 @@ func New(cfg *config.Config, log *slog.Logger) (*Gateway, error) {
 				vcCaps[k] = v
 			}
 		}
-		g.vcs[vc.Name] = builtVC{chain: chain, versions: protocol.NewVersions(vcCaps)}
+		built := builtVC{chain: chain, versions: protocol.NewVersions(vcCaps)}
+		if needsAuth(vc) {
+			srv, err := auth.NewServer(vc, cfg.Runtime.FailedAuthenticationDelay.D(), log.With("virtual_cluster", vc.Name), g.metrics)
+			if err != nil {
+				return nil, fmt.Errorf("virtual_clusters[%d].authentication: %w", i, err)
+			}
+			built.auth = srv
+		}
+		g.vcs[vc.Name] = built
 	}
 	for i := range cfg.Listeners {
 		l, err := g.buildListener(i, int32(maxFrame))
@@ -92,10 +101,41 @@ func New(cfg *config.Config, log *slog.Logger) (*Gateway, error) {
 	return g, nil
 }
 
+// authenticator is srv as a session's Authenticator, or nil (not a nil
+// *auth.Server in an interface, which the session would call).
+func authenticator(srv *auth.Server) session.Authenticator {
+	if srv == nil {
+		return nil
+	}
+	return srv
+}
+
+// backendMode is how a virtual cluster's sessions dial the backend: not
+// authenticated when its clients' SASL exchanges go through to the broker
+// (passthrough, validate_forward), else with the backend cluster's own
+// credentials. Validation keeps a virtual cluster from mixing the two.
+func backendMode(vc *config.VirtualCluster) backend.Mode {
+	for _, a := range vc.Authentication {
+		if a.Mediation == "passthrough" || a.Mediation == "validate_forward" {
+			return backend.Passthrough
+		}
+	}
+	return backend.Authenticate
+}
+
 // builtVC is a virtual cluster built from the config.
 type builtVC struct {
 	chain    *policy.Chain
 	versions *protocol.Versions
+	// auth is nil when every client is anonymous: sessions then check
+	// nothing, as before authentication existed.
+	auth *auth.Server
+}
+
+// needsAuth reports whether a virtual cluster authenticates its clients:
+// anything but the single method anonymous.
+func needsAuth(vc *config.VirtualCluster) bool {
+	return !(len(vc.Authentication) == 1 && vc.Authentication[0].Type == "anonymous")
 }
 
 // servedListener is a listener the gateway starts and stops.
@@ -143,6 +183,9 @@ func (g *Gateway) buildListener(i int, maxFrame int32) (servedListener, error) {
 			VirtualCluster:  vc.Name,
 			Chain:           g.vcs[vc.Name].chain,
 			BackendVersions: g.backends[vc.Destination].AdvertisedVersions,
+			BackendMode:     backendMode(vc),
+			Auth:            authenticator(g.vcs[vc.Name].auth),
+			Reauth:          g.backends[vc.Destination].NewSASLExchange,
 		}
 	}
 	if forwards[0].Type == "sni" {

@@ -205,7 +205,9 @@ func (p *PortMapping) bind(port int, bootstrap bool, id int32) error {
 	if bootstrap {
 		cfg.Dial = p.Backend.DialAny
 	} else {
-		cfg.Dial = func(ctx context.Context) (net.Conn, error) { return p.Backend.DialBroker(ctx, id) }
+		cfg.Dial = func(ctx context.Context, mode backend.Mode) (net.Conn, backend.Auth, error) {
+			return p.Backend.DialBroker(ctx, id, mode)
+		}
 	}
 	cfg.Log = p.Log.With("port", port)
 	if !bootstrap {

@@ -135,7 +135,9 @@ func (s *SNI) route(info ConnInfo) (*session.Config, error) {
 		c.Dial = b.DialAny
 	} else {
 		id := t.broker
-		c.Dial = func(ctx context.Context) (net.Conn, error) { return b.DialBroker(ctx, id) }
+		c.Dial = func(ctx context.Context, mode backend.Mode) (net.Conn, backend.Auth, error) {
+			return b.DialBroker(ctx, id, mode)
+		}
 	}
 	c.Log = s.Log.With("virtual_cluster", t.cluster.Name)
 	return &c, nil

@@ -134,3 +134,17 @@ func AppendResponseHeader(dst []byte, key, version int16, correlationID int32) [
 	}
 	return dst
 }
+
+// AppendRequestHeader appends a request header for a request the gateway
+// sends itself: key, version, correlation id, client id and, for flexible
+// versions, an empty tag section.
+func AppendRequestHeader(dst []byte, key, version int16, correlationID int32, clientID string) []byte {
+	dst = kbin.AppendInt16(dst, key)
+	dst = kbin.AppendInt16(dst, version)
+	dst = kbin.AppendInt32(dst, correlationID)
+	dst = kbin.AppendNullableString(dst, &clientID)
+	if Flexible(key, version) {
+		dst = append(dst, 0)
+	}
+	return dst
+}

@@ -88,6 +88,7 @@ func (s *session) authenticate(h protocol.RequestHeader, e inflight, p []byte, s
 	a := &s.auth
 	select {
 	case r := <-a.passed:
+		a.exch = nil
 		if err := s.setAuth(r); err != nil {
 			return false, err
 		}
@@ -222,10 +223,10 @@ func (s *session) saslAuthenticate(h protocol.RequestHeader, e inflight, p []byt
 		return s.answer(h, e, p, size, resp, true)
 	}
 	if exch.Mediation() != auth.Terminate {
-		if done {
-			s.auth.exch = nil
-			e.saslDone = exch
-		}
+		// The exchange stays open until the backend's answer to its last
+		// token says it succeeded (an OAUTHBEARER refusal comes as a
+		// challenge, after which the client sends one more token).
+		e.pass, e.final = exch, done
 		e.mech = s.auth.mech
 		if err := s.push(e); err != nil {
 			return err
@@ -290,13 +291,28 @@ func (s *session) passthroughResponse(e inflight, p []byte, size int) error {
 		return fmt.Errorf("%w: decoding SaslAuthenticate response: %v", protocol.ErrMalformed, err)
 	}
 	ok := resp.ErrorCode == 0
-	if obs, isObs := s.cfg.Auth.(PassthroughObserver); isObs {
+	if ok && e.final {
+		if v, isV := e.pass.(auth.BackendVerdict); isV {
+			ok = v.Accepted(resp.SASLAuthBytes)
+		}
+	}
+	obs, isObs := s.cfg.Auth.(PassthroughObserver)
+	if isObs && (!ok || e.final) {
 		obs.PassthroughResult(e.mech, ok)
 	}
-	if ok {
-		r := e.saslDone.Result()
-		if resp.SessionLifetimeMillis > 0 {
-			r.Lifetime = time.Duration(resp.SessionLifetimeMillis) * time.Millisecond
+	if ok && e.final {
+		r := e.pass.Result()
+		backendLife := time.Duration(resp.SessionLifetimeMillis) * time.Millisecond
+		switch {
+		case e.pass.Mediation() == auth.ValidateForward && r.Lifetime > 0 && (backendLife <= 0 || r.Lifetime < backendLife):
+			// The token ends before the backend's session: the client
+			// must re-authenticate by then, so it is told.
+			resp.SessionLifetimeMillis = r.Lifetime.Milliseconds()
+			if e.version >= 1 {
+				frame = withSize(resp.AppendTo(append(s.scratch[:0], frame[:4+hl]...)))
+			}
+		case backendLife > 0:
+			r.Lifetime = backendLife
 		}
 		select {
 		case s.auth.passed <- r:

@@ -22,6 +22,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/strait-gw/strait/internal/auth"
+	"github.com/strait-gw/strait/internal/backend"
 	"github.com/strait-gw/strait/internal/policy"
 	"github.com/strait-gw/strait/internal/protocol"
 )
@@ -58,8 +59,17 @@ type Config struct {
 	Drain time.Duration
 	// Bootstrap tells whether the client came through the bootstrap port.
 	Bootstrap bool
-	// Dial connects to the backend broker this session is bound to.
-	Dial func(ctx context.Context) (net.Conn, error)
+	// Dial connects to the backend broker this session is bound to,
+	// authenticating as the backend cluster's config says (mode
+	// backend.Authenticate) or not at all, for clients whose own SASL
+	// exchange goes to the broker (backend.Passthrough).
+	Dial func(ctx context.Context, mode backend.Mode) (net.Conn, backend.Auth, error)
+	// BackendMode is the mode sessions dial with.
+	BackendMode backend.Mode
+	// Reauth starts re-authenticating a backend connection whose SASL
+	// session is about to end (KIP-368). May be nil when the backend
+	// cluster has no SASL authentication.
+	Reauth func(ctx context.Context, a backend.Auth) (*backend.SASLExchange, error)
 	// Advertiser maps broker ids in responses to gateway addresses.
 	Advertiser protocol.Advertiser
 	// Versions are the API versions served; nil means protocol.Default.
@@ -96,10 +106,15 @@ type inflight struct {
 	x *policy.Exchange
 	// closeAfter ends the session once local is written.
 	closeAfter bool
-	// saslDone is a passthrough SASL exchange this request ends, and mech
-	// its mechanism: the response says whether the backend accepted it.
-	saslDone auth.Exchange
-	mech     string
+	// pass is the passthrough SASL exchange this SaslAuthenticate belongs
+	// to, final whether it carries the client's last token, and mech the
+	// mechanism: the response says whether the backend accepted it.
+	pass  auth.Exchange
+	final bool
+	mech  string
+	// internal receives the body of the response to a request the gateway
+	// sent itself; the client never sees it.
+	internal chan []byte
 }
 
 type session struct {
@@ -133,6 +148,10 @@ type session struct {
 	// of, once it asked (set by the response loop, read by the request
 	// loop); keys at -1 were not advertised.
 	advertised atomic.Pointer[[protocol.MaxKey]int16]
+	// bauth is the backend connection's SASL session, owned by the
+	// request loop; internalCorr numbers the gateway's own requests.
+	bauth        backend.Auth
+	internalCorr int32
 }
 
 // errDrained ends the request loop when the session drains.
@@ -152,28 +171,29 @@ func Serve(ctx context.Context, client net.Conn, cfg *Config) {
 	defer client.Close()
 
 	dctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-	backend, err := cfg.Dial(dctx)
+	bconn, bauth, err := cfg.Dial(dctx, cfg.BackendMode)
 	cancel()
 	if err != nil {
 		log.Warn("closing client: backend unreachable", "err", err)
 		return
 	}
-	defer backend.Close()
-	log.Debug("client connected", "backend", backend.RemoteAddr().String())
+	defer bconn.Close()
+	log.Debug("client connected", "backend", bconn.RemoteAddr().String())
 	if tc, ok := client.(*net.TCPConn); ok {
 		_ = tc.SetNoDelay(true)
 	}
 
 	s := &session{
-		cfg: cfg, log: log, obs: obs, client: client, backend: backend,
+		cfg: cfg, log: log, obs: obs, client: client, backend: bconn,
 		cr:        bufio.NewReaderSize(client, bufSize),
-		br:        bufio.NewReaderSize(backend, bufSize),
+		br:        bufio.NewReaderSize(bconn, bufSize),
 		fifo:      make(chan inflight, maxInflight),
 		respDone:  make(chan struct{}),
 		versions:  cfg.Versions,
 		watchReq:  make(chan struct{}, 1),
 		watchDone: make(chan error, 1),
 		ctx:       ctx,
+		bauth:     bauth,
 	}
 	if cfg.Chain.Len() > 0 || cfg.Auth != nil {
 		id := policy.Auth{Type: "anonymous"}
@@ -196,7 +216,7 @@ func Serve(ctx context.Context, client net.Conn, cfg *Config) {
 		}
 		// Unblock the request loop if it is still reading.
 		client.Close()
-		backend.Close()
+		bconn.Close()
 	}()
 	stop := context.AfterFunc(ctx, s.drain)
 	defer stop()
@@ -214,7 +234,7 @@ func Serve(ctx context.Context, client net.Conn, cfg *Config) {
 	case err != nil:
 		s.logEnd("request", err)
 		client.Close()
-		backend.Close()
+		bconn.Close()
 	}
 	<-s.respDone
 }
@@ -369,6 +389,11 @@ func (s *session) requests() error {
 			return fmt.Errorf("%w %s v%d: not advertised to this client", protocol.ErrUnsupportedVersion, kmsg.NameForKey(h.Key), h.Version)
 		}
 		s.obs.Request(h.Key, size)
+		if s.bauth.NeedsReauth(time.Now()) {
+			if err := s.reauthenticate(); err != nil {
+				return err
+			}
+		}
 		e := inflight{key: h.Key, version: h.Version, corr: h.CorrelationID, start: time.Now()}
 		if s.cfg.Auth != nil {
 			handled, err := s.authenticate(h, e, p, size)
@@ -503,9 +528,11 @@ func (s *session) responses() error {
 		if corr := int32(binary.BigEndian.Uint32(p[4:])); corr != e.corr {
 			return fmt.Errorf("%w: backend answered correlation id %d, expected %d", protocol.ErrMalformed, corr, e.corr)
 		}
-		if e.x != nil {
+		if e.internal != nil {
+			err = s.internalResponse(e, p, size)
+		} else if e.x != nil {
 			err = s.filterResponse(e, p, size)
-		} else if e.saslDone != nil {
+		} else if e.pass != nil {
 			err = s.passthroughResponse(e, p, size)
 		} else if protocol.RewritesResponse(e.key, e.version) {
 			err = s.rewrite(e, p, size)

@@ -14,6 +14,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
+	"github.com/strait-gw/strait/internal/backend"
 	"github.com/strait-gw/strait/internal/policy"
 	"github.com/strait-gw/strait/internal/protocol"
 )
@@ -74,10 +75,12 @@ func startSessionWith(t *testing.T, edit func(*Config)) *harness {
 	b1, b2 := net.Pipe()
 	h := &harness{client: c1, backend: b2, cr: bufio.NewReader(c1), br: bufio.NewReader(b2), done: make(chan struct{})}
 	cfg := &Config{
-		Log:        slog.New(slog.NewTextHandler(io.Discard, nil)),
-		MaxFrame:   1 << 20,
-		Drain:      time.Second,
-		Dial:       func(context.Context) (net.Conn, error) { return b1, nil },
+		Log:      slog.New(slog.NewTextHandler(io.Discard, nil)),
+		MaxFrame: 1 << 20,
+		Drain:    time.Second,
+		Dial: func(context.Context, backend.Mode) (net.Conn, backend.Auth, error) {
+			return b1, backend.Auth{}, nil
+		},
 		Advertiser: adv{},
 	}
 	edit(cfg)
