@@ -97,6 +97,7 @@ const (
 	defaultMetadataUpdateInterval = Duration(60 * time.Second)
 	defaultListenerAddress        = "127.0.0.1"
 	defaultFailedAuthDelay        = Duration(100 * time.Millisecond)
+	defaultFirstRequestTimeout    = Duration(10 * time.Second)
 	defaultJWKSTimeout            = Duration(10 * time.Second)
 	defaultJWKSCacheExpiration    = Duration(time.Hour)
 	defaultSubClaim               = "sub"
@@ -142,6 +143,10 @@ func (d *decoder) applyDefaults(c *Config) {
 	if !d.set["runtime.max_frame_bytes"] {
 		c.Runtime.MaxFrameBytes = defaultMaxFrameBytes
 		def("runtime.max_frame_bytes")
+	}
+	if !d.set["runtime.first_request_timeout"] {
+		c.Runtime.FirstRequestTimeout = defaultFirstRequestTimeout
+		def("runtime.first_request_timeout")
 	}
 	if !d.set["runtime.failed_authentication_delay"] {
 		c.Runtime.FailedAuthenticationDelay = defaultFailedAuthDelay

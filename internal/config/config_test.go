@@ -86,6 +86,7 @@ func TestLoadGood(t *testing.T) {
 			ShutdownTimeout:           Duration(90 * time.Second),
 			MaxFrameBytes:             50 << 20,
 			FailedAuthenticationDelay: Duration(100 * time.Millisecond),
+			FirstRequestTimeout:       Duration(10 * time.Second),
 		},
 		BackendClusters: []BackendCluster{
 			{
@@ -212,6 +213,7 @@ func TestLoadPortMapping(t *testing.T) {
 			ShutdownTimeout:           Duration(10 * time.Second),
 			MaxFrameBytes:             104857600,
 			FailedAuthenticationDelay: Duration(100 * time.Millisecond),
+			FirstRequestTimeout:       Duration(10 * time.Second),
 		},
 		BackendClusters: []BackendCluster{{
 			Name:                   "local",
@@ -645,6 +647,7 @@ func TestLoadTLS(t *testing.T) {
 			ShutdownTimeout:           Duration(10 * time.Second),
 			MaxFrameBytes:             104857600,
 			FailedAuthenticationDelay: Duration(100 * time.Millisecond),
+			FirstRequestTimeout:       Duration(10 * time.Second),
 		},
 		BackendClusters: []BackendCluster{{
 			Name:                   "local",

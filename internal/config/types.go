@@ -61,6 +61,10 @@ type Runtime struct {
 	// connection.failed.authentication.delay.ms: it slows password
 	// guessing. Default 100ms; 0 answers at once.
 	FailedAuthenticationDelay Duration `yaml:"failed_authentication_delay"`
+	// FirstRequestTimeout closes a client connection that sends no request
+	// within this long of being accepted (port scans, health checks that
+	// never speak Kafka). Default 10s; 0 waits forever.
+	FirstRequestTimeout Duration `yaml:"first_request_timeout"`
 }
 
 // BackendCluster is a real Kafka cluster.

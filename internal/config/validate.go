@@ -50,6 +50,7 @@ func (d *decoder) validate(c *Config) {
 	}
 	d.nonNegative("runtime.drain_duration", c.Runtime.DrainDuration)
 	d.nonNegative("runtime.shutdown_timeout", c.Runtime.ShutdownTimeout)
+	d.nonNegative("runtime.first_request_timeout", c.Runtime.FirstRequestTimeout)
 	if n := c.Runtime.MaxFrameBytes; n < minFrameBytes || n > maxFrameBytes {
 		d.report("runtime.max_frame_bytes", "must be between %d (1 KiB) and %d (1 GiB), got %d", minFrameBytes, maxFrameBytes, n)
 	}

@@ -176,16 +176,17 @@ func (g *Gateway) buildListener(i int, maxFrame int32) (servedListener, error) {
 	}
 	sessionFor := func(vc *config.VirtualCluster) session.Config {
 		return session.Config{
-			MaxFrame:        maxFrame,
-			Drain:           cfg.Runtime.DrainDuration.D(),
-			Observer:        g.metrics.Observer(l.Name, vc.Name),
-			Versions:        g.vcs[vc.Name].versions,
-			VirtualCluster:  vc.Name,
-			Chain:           g.vcs[vc.Name].chain,
-			BackendVersions: g.backends[vc.Destination].AdvertisedVersions,
-			BackendMode:     backendMode(vc),
-			Auth:            authenticator(g.vcs[vc.Name].auth),
-			Reauth:          g.backends[vc.Destination].NewSASLExchange,
+			MaxFrame:            maxFrame,
+			Drain:               cfg.Runtime.DrainDuration.D(),
+			Observer:            g.metrics.Observer(l.Name, vc.Name),
+			Versions:            g.vcs[vc.Name].versions,
+			VirtualCluster:      vc.Name,
+			Chain:               g.vcs[vc.Name].chain,
+			BackendVersions:     g.backends[vc.Destination].AdvertisedVersions,
+			BackendMode:         backendMode(vc),
+			FirstRequestTimeout: cfg.Runtime.FirstRequestTimeout.D(),
+			Auth:                authenticator(g.vcs[vc.Name].auth),
+			Reauth:              g.backends[vc.Destination].NewSASLExchange,
 		}
 	}
 	if forwards[0].Type == "sni" {

@@ -53,6 +53,9 @@ func (s *session) filterRequest(h protocol.RequestHeader, e inflight, p []byte, 
 		}
 		return s.push(e)
 	}
+	if err := s.ensureBackend(); err != nil {
+		return err
+	}
 	out := append(s.reqScratch[:0], frame[:4+h.Len]...)
 	out = withSize(req.AppendTo(out))
 	if x.NeedsResponse() {

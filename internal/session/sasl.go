@@ -228,6 +228,9 @@ func (s *session) saslAuthenticate(h protocol.RequestHeader, e inflight, p []byt
 		// challenge, after which the client sends one more token).
 		e.pass, e.final = exch, done
 		e.mech = s.auth.mech
+		if err := s.ensureBackend(); err != nil {
+			return err
+		}
 		if err := s.push(e); err != nil {
 			return err
 		}
@@ -266,6 +269,9 @@ func authFailureMessage(mech string, err error) string {
 
 // forwardRaw forwards the request in p as is.
 func (s *session) forwardRaw(e inflight, p []byte, size int) error {
+	if err := s.ensureBackend(); err != nil {
+		return err
+	}
 	if err := s.push(e); err != nil {
 		return err
 	}

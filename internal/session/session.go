@@ -64,6 +64,9 @@ type Config struct {
 	// backend.Authenticate) or not at all, for clients whose own SASL
 	// exchange goes to the broker (backend.Passthrough).
 	Dial func(ctx context.Context, mode backend.Mode) (net.Conn, backend.Auth, error)
+	// FirstRequestTimeout closes a connection that sends no request within
+	// it of being accepted; 0 waits forever.
+	FirstRequestTimeout time.Duration
 	// BackendMode is the mode sessions dial with.
 	BackendMode backend.Mode
 	// Reauth starts re-authenticating a backend connection whose SASL
@@ -152,6 +155,14 @@ type session struct {
 	// request loop; internalCorr numbers the gateway's own requests.
 	bauth        backend.Auth
 	internalCorr int32
+	// bmu guards backend against drain and close from other goroutines
+	// while the request loop dials it; closed is set once the session
+	// ends. backendUp tells the response loop the backend exists.
+	bmu       sync.Mutex
+	closed    bool
+	backendUp atomic.Bool
+	// started is set once the first request has been read.
+	started bool
 }
 
 // errDrained ends the request loop when the session drains.
@@ -170,30 +181,22 @@ func Serve(ctx context.Context, client net.Conn, cfg *Config) {
 	defer obs.ConnClosed()
 	defer client.Close()
 
-	dctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-	bconn, bauth, err := cfg.Dial(dctx, cfg.BackendMode)
-	cancel()
-	if err != nil {
-		log.Warn("closing client: backend unreachable", "err", err)
-		return
-	}
-	defer bconn.Close()
-	log.Debug("client connected", "backend", bconn.RemoteAddr().String())
 	if tc, ok := client.(*net.TCPConn); ok {
 		_ = tc.SetNoDelay(true)
 	}
 
+	// The backend is dialed when the first request that needs it arrives
+	// (ensureBackend): a connection that only asks ApiVersions, or is
+	// refused before it authenticates, never costs a backend connection.
 	s := &session{
-		cfg: cfg, log: log, obs: obs, client: client, backend: bconn,
+		cfg: cfg, log: log, obs: obs, client: client,
 		cr:        bufio.NewReaderSize(client, bufSize),
-		br:        bufio.NewReaderSize(bconn, bufSize),
 		fifo:      make(chan inflight, maxInflight),
 		respDone:  make(chan struct{}),
 		versions:  cfg.Versions,
 		watchReq:  make(chan struct{}, 1),
 		watchDone: make(chan error, 1),
 		ctx:       ctx,
-		bauth:     bauth,
 	}
 	if cfg.Chain.Len() > 0 || cfg.Auth != nil {
 		id := policy.Auth{Type: "anonymous"}
@@ -207,7 +210,6 @@ func Serve(ctx context.Context, client net.Conn, cfg *Config) {
 	if s.versions == nil {
 		s.versions = protocol.Default
 	}
-	go s.watch()
 	go func() {
 		defer close(s.respDone)
 		defer close(s.watchReq)
@@ -216,27 +218,96 @@ func Serve(ctx context.Context, client net.Conn, cfg *Config) {
 		}
 		// Unblock the request loop if it is still reading.
 		client.Close()
-		bconn.Close()
+		s.closeBackend()
 	}()
 	stop := context.AfterFunc(ctx, s.drain)
 	defer stop()
 
-	err = s.requests()
+	err := s.requests()
 	close(s.fifo)
 	switch {
 	case errors.Is(err, errDrained), errors.Is(err, io.EOF), errors.Is(err, os.ErrDeadlineExceeded) && s.draining.Load():
 		// Clean end: let in-flight responses finish, and wake the
 		// response loop if it is idle, watching the backend.
 		s.drain()
-		if s.pending.Load() == 0 {
+		if s.pending.Load() == 0 && s.backend != nil {
 			_ = s.backend.SetReadDeadline(time.Now())
 		}
 	case err != nil:
 		s.logEnd("request", err)
 		client.Close()
-		bconn.Close()
+		s.closeBackend()
 	}
 	<-s.respDone
+	s.closeBackend()
+}
+
+// preAuthMaxFrame caps frames before a client has authenticated (or, with
+// no authentication, before its first request), as Kafka's
+// sasl.server.max.receive.size: a client nobody knows yet cannot make the
+// gateway buffer 100 MiB.
+const preAuthMaxFrame = 512 << 10
+
+// frameCap is the largest frame the session reads next.
+func (s *session) frameCap() int32 {
+	trusted := s.started
+	if s.cfg.Auth != nil {
+		trusted = s.auth.authed
+	}
+	if !trusted && s.cfg.MaxFrame > preAuthMaxFrame {
+		return preAuthMaxFrame
+	}
+	return s.cfg.MaxFrame
+}
+
+// errNoFirstRequest ends a session whose client sent nothing within
+// FirstRequestTimeout.
+var errNoFirstRequest = errors.New("no request within the first request timeout")
+
+// errBackendUnreachable ends a session whose backend could not be dialed;
+// ensureBackend has logged why.
+var errBackendUnreachable = errors.New("backend unreachable")
+
+// ensureBackend dials the backend unless the session has done so. Only the
+// request loop calls it; it sets backend and br before any request that
+// needs them is queued, so the response loop sees them through the queue.
+func (s *session) ensureBackend() error {
+	if s.backend != nil {
+		return nil
+	}
+	dctx, cancel := context.WithTimeout(s.ctx, 10*time.Second)
+	conn, bauth, err := s.cfg.Dial(dctx, s.cfg.BackendMode)
+	cancel()
+	if err != nil {
+		s.log.Warn("closing client: backend unreachable", "err", err)
+		return errBackendUnreachable
+	}
+	s.bmu.Lock()
+	if s.closed {
+		s.bmu.Unlock()
+		conn.Close()
+		return net.ErrClosed
+	}
+	s.backend, s.br, s.bauth = conn, bufio.NewReaderSize(conn, bufSize), bauth
+	if s.draining.Load() {
+		_ = conn.SetDeadline(time.Now().Add(s.cfg.Drain))
+	}
+	s.bmu.Unlock()
+	s.backendUp.Store(true)
+	s.log.Debug("backend connected", "backend", conn.RemoteAddr().String())
+	go s.watch()
+	return nil
+}
+
+// closeBackend closes the backend connection, if any, and keeps a later
+// ensureBackend from opening one.
+func (s *session) closeBackend() {
+	s.bmu.Lock()
+	defer s.bmu.Unlock()
+	s.closed = true
+	if s.backend != nil {
+		s.backend.Close()
+	}
 }
 
 // drain stops reading requests and bounds the wait for responses.
@@ -247,7 +318,11 @@ func (s *session) drain() {
 	end := time.Now().Add(s.cfg.Drain)
 	_ = s.client.SetReadDeadline(time.Now())
 	_ = s.client.SetWriteDeadline(end)
-	_ = s.backend.SetDeadline(end)
+	s.bmu.Lock()
+	if s.backend != nil {
+		_ = s.backend.SetDeadline(end)
+	}
+	s.bmu.Unlock()
 }
 
 // logEnd logs why a session ended. Client misbehaviour is logged at debug
@@ -366,9 +441,21 @@ func (s *session) requests() error {
 		if s.draining.Load() {
 			return errDrained
 		}
-		p, size, err := peekFrame(s.cr, s.cfg.MaxFrame)
+		if !s.started && s.cfg.FirstRequestTimeout > 0 {
+			_ = s.client.SetReadDeadline(time.Now().Add(s.cfg.FirstRequestTimeout))
+		}
+		p, size, err := peekFrame(s.cr, s.frameCap())
 		if err != nil {
+			if !s.started && errors.Is(err, os.ErrDeadlineExceeded) && !s.draining.Load() {
+				return errNoFirstRequest
+			}
 			return err
+		}
+		if !s.started {
+			s.started = true
+			if s.cfg.FirstRequestTimeout > 0 {
+				_ = s.client.SetReadDeadline(time.Time{})
+			}
 		}
 		h, err := s.versions.ParseRequestHeader(p[4:])
 		if err != nil {
@@ -434,6 +521,9 @@ func (s *session) requests() error {
 			}
 			continue
 		}
+		if err := s.ensureBackend(); err != nil {
+			return err
+		}
 		if respond {
 			if err := s.push(e); err != nil {
 				return err
@@ -448,6 +538,9 @@ func (s *session) requests() error {
 // forwardAPIVersions forwards an ApiVersions request, clearing a v5
 // request's cluster and node claim on bootstrap connections.
 func (s *session) forwardAPIVersions(h protocol.RequestHeader, e inflight, p []byte, size int) error {
+	if err := s.ensureBackend(); err != nil {
+		return err
+	}
 	frame, pooled, err := readFrame(s.cr, p, size)
 	defer putFrameBuf(pooled)
 	if err != nil {
@@ -558,6 +651,11 @@ func (s *session) next() (e inflight, ok bool, err error) {
 	case e, ok = <-s.fifo:
 		return e, ok, nil
 	default:
+	}
+	if !s.backendUp.Load() {
+		// No backend yet: nothing to watch.
+		e, ok = <-s.fifo
+		return e, ok, nil
 	}
 	if !s.watching {
 		s.watching = true

@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -306,4 +307,55 @@ func TestSessionRefusesKeysNotAdvertised(t *testing.T) {
 	if n, err := h.br.Read(one[:]); n > 0 || err == nil {
 		t.Fatalf("backend got more bytes (%d, %v): an unadvertised request was forwarded", n, err)
 	}
+}
+
+func TestSessionDialsLazilyAndTimesOut(t *testing.T) {
+	var dials atomic.Int32
+	count := func(c *Config) {
+		inner := c.Dial
+		c.Dial = func(ctx context.Context, m backend.Mode) (net.Conn, backend.Auth, error) {
+			dials.Add(1)
+			return inner(ctx, m)
+		}
+		c.FirstRequestTimeout = 200 * time.Millisecond
+	}
+
+	// Nothing sent: closed after the first request timeout, never dialed.
+	h := startSessionWith(t, count)
+	start := time.Now()
+	expectClosed(t, h)
+	if d := time.Since(start); d < 150*time.Millisecond || d > 3*time.Second {
+		t.Errorf("closed after %v, want about the 200ms first request timeout", d)
+	}
+	if n := dials.Load(); n != 0 {
+		t.Fatalf("%d backend dials for a connection that sent nothing", n)
+	}
+
+	// A request: one dial, and the timeout no longer applies.
+	h = startSessionWith(t, count)
+	go func() { _, _ = h.client.Write(frame(metadataRequest("t"), 1)) }()
+	nextFrame(t, h.br)
+	if n := dials.Load(); n != 1 {
+		t.Fatalf("%d backend dials after the first request, want 1", n)
+	}
+	time.Sleep(400 * time.Millisecond)
+	go func() { _, _ = h.client.Write(frame(metadataRequest("t"), 2)) }()
+	nextFrame(t, h.br)
+}
+
+func TestSessionPreAuthFrameCap(t *testing.T) {
+	h := startSessionWith(t, func(c *Config) { c.MaxFrame = 4 << 20 })
+	big := kmsg.NewPtrMetadataRequest()
+	big.Version = 12
+	for i := 0; i < 40000; i++ { // about 600 KiB of topic names
+		rt := kmsg.NewMetadataRequestTopic()
+		rt.Topic = kmsg.StringPtr("a-topic-name-of-some-length")
+		big.Topics = append(big.Topics, rt)
+	}
+	f := frame(big, 1)
+	if len(f) <= preAuthMaxFrame {
+		t.Fatalf("test frame of %d bytes is not above the cap", len(f))
+	}
+	go func() { _, _ = h.client.Write(f) }()
+	expectClosed(t, h)
 }

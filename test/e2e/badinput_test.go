@@ -167,8 +167,10 @@ func TestAPIVersionsIntersection(t *testing.T) {
 	}
 }
 
-// A backend that is down: clients are disconnected at once, the gateway
-// keeps running, and clients recover when the backend returns.
+// A backend that is down: clients are disconnected at once (a client with
+// a backend connection when it goes; a new client at its first request,
+// when its backend connection is dialed), the gateway keeps running, and
+// clients recover when the backend returns.
 func TestBackendDownAndBack(t *testing.T) {
 	ports := testenv.FreePorts(t, 1)
 	k := testenv.Embedded(t, 1, kfakePorts(ports)...)
@@ -176,9 +178,11 @@ func TestBackendDownAndBack(t *testing.T) {
 	cl := newClient(t, gw.Bootstrap, kgo.AllowAutoTopicCreation())
 	produce(t, cl, "survive", 5, "up")
 
-	// An idle client whose backend connection is up when the backend goes.
+	// An idle client whose backend connection is up when the backend goes:
+	// one ApiVersions round trip dials it.
 	brokerAddr := net.JoinHostPort("127.0.0.1", strconv.Itoa(gw.FirstBrokerPort))
 	idle := rawConn(t, brokerAddr)
+	apiVersionsRoundTrip(t, idle)
 	testenv.WaitFor(t, 5*time.Second, "idle client's session", func() bool {
 		_, body := httpGet(t, "http://"+gw.AdminAddr()+"/metrics")
 		v, _ := metricValue(body, `strait_client_connections_active{listener="plain",virtual_cluster="vc"}`)
@@ -191,8 +195,11 @@ func TestBackendDownAndBack(t *testing.T) {
 	if d := time.Since(start); d > 5*time.Second {
 		t.Fatalf("idle client disconnected after %v", d)
 	}
-	// A new client while the backend is down.
+	// A new client while the backend is down, at its first request.
 	c := rawConn(t, brokerAddr)
+	if _, err := c.Write(frame(18, 0, 1, nil)); err != nil {
+		t.Fatal(err)
+	}
 	start = time.Now()
 	expectClosed(t, c)
 	if d := time.Since(start); d > 5*time.Second {
@@ -207,6 +214,21 @@ func TestBackendDownAndBack(t *testing.T) {
 	})
 	// The new cluster is empty: a new topic, through the same client.
 	produce(t, cl, "survive-again", 5, "back")
+}
+
+// apiVersionsRoundTrip asks ApiVersions v0 on c and reads the answer.
+func apiVersionsRoundTrip(t *testing.T, c net.Conn) {
+	t.Helper()
+	if _, err := c.Write(frame(18, 0, 1, nil)); err != nil {
+		t.Fatal(err)
+	}
+	var size [4]byte
+	if _, err := io.ReadFull(c, size[:]); err != nil {
+		t.Fatalf("ApiVersions answer: %v", err)
+	}
+	if _, err := io.CopyN(io.Discard, c, int64(binary.BigEndian.Uint32(size[:]))); err != nil {
+		t.Fatalf("ApiVersions answer: %v", err)
+	}
 }
 
 func kfakePorts(ports ...int) []kfake.Opt { return []kfake.Opt{kfake.Ports(ports...)} }

@@ -162,8 +162,11 @@ func (p *Policy) syncGroupResponse(r *kmsg.SyncGroupResponse) error {
 // topics outside the namespace are dropped. Bytes that do not decode pass:
 // the broker cannot read them either.
 func (p *Policy) memberMetadataIn(ctx context.Context, b []byte) []byte {
-	var m kmsg.ConsumerMemberMetadata
-	if len(b) == 0 || m.ReadFrom(b) != nil {
+	if len(b) == 0 {
+		return b
+	}
+	m, short, ok := readMemberMetadata(b)
+	if !ok {
 		return b
 	}
 	changed := false
@@ -193,17 +196,17 @@ func (p *Policy) memberMetadataIn(ctx context.Context, b []byte) []byte {
 	if !changed {
 		return b
 	}
-	return m.AppendTo(nil)
+	return appendMemberMetadata(m, short)
 }
 
 // memberMetadataOut strips the topics of a consumer's subscription.
 // Bytes that do not decode are dropped rather than shown.
 func (p *Policy) memberMetadataOut(b []byte) []byte {
-	var m kmsg.ConsumerMemberMetadata
 	if len(b) == 0 {
 		return b
 	}
-	if m.ReadFrom(b) != nil {
+	m, short, ok := readMemberMetadata(b)
+	if !ok {
 		return []byte{}
 	}
 	changed := false
@@ -233,7 +236,40 @@ func (p *Policy) memberMetadataOut(b []byte) []byte {
 	if !changed {
 		return b
 	}
-	return m.AppendTo(nil)
+	return appendMemberMetadata(m, short)
+}
+
+// readMemberMetadata decodes consumer member metadata. Some clients
+// (kafka-go) write a version above 0 with only the v0 fields (topics and
+// user data); such metadata decodes as v0 and short is true, so that it is
+// written back in the same shape under its own version.
+func readMemberMetadata(b []byte) (m kmsg.ConsumerMemberMetadata, short, ok bool) {
+	if m.ReadFrom(b) == nil {
+		return m, false, true
+	}
+	if len(b) < 2 || b[0] == 0 && b[1] == 0 {
+		return m, false, false
+	}
+	v0 := append([]byte{0, 0}, b[2:]...)
+	m = kmsg.ConsumerMemberMetadata{}
+	if m.ReadFrom(v0) != nil {
+		return m, false, false
+	}
+	m.Version = int16(b[0])<<8 | int16(b[1])
+	return m, true, true
+}
+
+// appendMemberMetadata encodes m, in the v0 shape under m's version when
+// short.
+func appendMemberMetadata(m kmsg.ConsumerMemberMetadata, short bool) []byte {
+	if !short {
+		return m.AppendTo(nil)
+	}
+	v := m.Version
+	m.Version = 0
+	out := m.AppendTo(nil)
+	out[0], out[1] = byte(v>>8), byte(v)
+	return out
 }
 
 // decodeAssignment decodes a consumer assignment. Unless the protocol

@@ -848,3 +848,25 @@ func TestShareGroups(t *testing.T) {
 		t.Fatalf("additional group: %+v", resp)
 	}
 }
+
+// TestShortMemberMetadata pins the kafka-go failure found by the
+// compatibility matrix: metadata with version 1 but only the v0 fields was
+// passed in unprefixed and dropped on the way out.
+func TestShortMemberMetadata(t *testing.T) {
+	m := kmsg.ConsumerMemberMetadata{Version: 0, Topics: []string{"orders"}, UserData: []byte("ud")}
+	b := m.AppendTo(nil)
+	b[1] = 1 // kafka-go: version 1, v0 layout
+	got, short, ok := readMemberMetadata(b)
+	if !ok || !short || got.Version != 1 || len(got.Topics) != 1 || got.Topics[0] != "orders" {
+		t.Fatalf("read %+v short=%v ok=%v", got, short, ok)
+	}
+	got.Topics[0] = "team-a.orders"
+	out := appendMemberMetadata(got, short)
+	if out[0] != 0 || out[1] != 1 {
+		t.Fatalf("version bytes %x, want 0001", out[:2])
+	}
+	back, _, ok := readMemberMetadata(out)
+	if !ok || back.Topics[0] != "team-a.orders" || string(back.UserData) != "ud" {
+		t.Fatalf("round trip %+v", back)
+	}
+}
