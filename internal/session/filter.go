@@ -7,11 +7,18 @@ package session
 import (
 	"errors"
 	"fmt"
+	"sync"
 
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/strait-gw/strait/internal/protocol"
 )
+
+// encodePool holds the buffers requests and responses are encoded into by
+// the chain: a produce request of a megabyte is encoded many times a
+// second, and a fresh buffer each time would keep the garbage collector
+// busy. Buffers stay with the pool, not with a session.
+var encodePool = sync.Pool{New: func() any { b := make([]byte, 0, 64<<10); return &b }}
 
 // errRefusedAcks0 ends a session whose acks=0 produce a policy refused:
 // there is no response to carry the error, so, as a broker does, the
@@ -56,8 +63,11 @@ func (s *session) filterRequest(h protocol.RequestHeader, e inflight, p []byte, 
 	if err := s.ensureBackend(); err != nil {
 		return err
 	}
-	out := append(s.reqScratch[:0], frame[:4+h.Len]...)
+	buf := encodePool.Get().(*[]byte)
+	defer encodePool.Put(buf)
+	out := append((*buf)[:0], frame[:4+h.Len]...)
 	out = withSize(req.AppendTo(out))
+	*buf = out[:0]
 	if x.NeedsResponse() {
 		e.x = x
 	}
@@ -68,9 +78,6 @@ func (s *session) filterRequest(h protocol.RequestHeader, e inflight, p []byte, 
 	}
 	if _, err := s.backend.Write(out); err != nil {
 		return err
-	}
-	if cap(out) <= bufSize {
-		s.reqScratch = out
 	}
 	if len(p) == size {
 		_, err = s.cr.Discard(size)
@@ -101,13 +108,13 @@ func (s *session) filterResponse(e inflight, p []byte, size int) error {
 	if err := s.cfg.Chain.OnResponse(s.ctx, e.x, resp); err != nil {
 		return err
 	}
-	out := append(s.scratch[:0], frame[:4+hl]...)
+	buf := encodePool.Get().(*[]byte)
+	defer encodePool.Put(buf)
+	out := append((*buf)[:0], frame[:4+hl]...)
 	out = withSize(resp.AppendTo(out))
+	*buf = out[:0]
 	if _, err := s.client.Write(out); err != nil {
 		return err
-	}
-	if cap(out) <= bufSize {
-		s.scratch = out
 	}
 	if len(p) == size {
 		_, err = s.br.Discard(size)

@@ -142,11 +142,10 @@ type session struct {
 	scratch   []byte
 	versions  *protocol.Versions
 	// ctx is the session's context; conn is what policies see of the
-	// connection; reqScratch holds requests re-encoded by the chain.
-	ctx        context.Context
-	conn       *policy.Conn
-	reqScratch []byte
-	auth       authState
+	// connection.
+	ctx  context.Context
+	conn *policy.Conn
+	auth authState
 	// advertised is the highest version of each key the client was told
 	// of, once it asked (set by the response loop, read by the request
 	// loop); keys at -1 were not advertised.

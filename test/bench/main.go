@@ -369,7 +369,7 @@ listeners:
           certificates: [{certificate: "${file:%s}", key: "${file:%s}"}]
           versions: {min: TLSv1.3, max: TLSv1.3}
       - type: forward_to_virtual_cluster
-        config: {type: sni, sni_suffix: .kafka.bench, advertised_port: %d}
+        config: {type: sni, destination: vc, sni_suffix: .kafka.bench, advertised_port: %d}
 `, base+11, filepath.Join(certDir, "server.pem"), filepath.Join(certDir, "server.key"), base+11)
 		sni = net.JoinHostPort("bootstrap.bench.kafka.bench", strconv.Itoa(base+11))
 	}
