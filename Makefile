@@ -2,7 +2,7 @@
 GO ?= go
 FUZZTIME ?= 20s
 
-.PHONY: all build test unit fuzz lint compat bench dev
+.PHONY: all build test tools unit fuzz lint compat bench dev
 
 all: build
 
@@ -12,8 +12,16 @@ build:
 # The whole test suite: lint, unit and in-process end-to-end tests with the
 # race detector, a short fuzzing run of the frame and header parser, and
 # the client compatibility matrix and fault tests against real Apache
-# Kafka (fetched from Maven Central; needs Java 17 and Maven).
-test: lint unit fuzz compat
+# Kafka (fetched from Maven Central; needs Java 17 and Maven). It installs
+# the outside tools the tests drive first, and a test that still lacks one
+# fails rather than skips (STRAIT_REQUIRE_TOOLS=1).
+test: export STRAIT_REQUIRE_TOOLS := 1
+test: tools lint unit fuzz compat
+
+# Outside tools the tests drive, installed when missing: kcat (apt-get,
+# as root or with sudo).
+tools:
+	test/compat/clients/kcat/install
 
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi

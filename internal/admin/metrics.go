@@ -8,6 +8,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
+	"github.com/strait-gw/strait/internal/listener"
 	"github.com/strait-gw/strait/internal/protocol"
 	"github.com/strait-gw/strait/internal/session"
 )
@@ -28,6 +29,8 @@ type Metrics struct {
 	conflicts   *prometheus.GaugeVec
 	denied      *prometheus.CounterVec
 	auths       *prometheus.CounterVec
+	refused     *prometheus.CounterVec
+	acceptErrs  *prometheus.CounterVec
 }
 
 // NewMetrics registers the gateway's metrics on a new registry, with the
@@ -62,9 +65,13 @@ func NewMetrics() *Metrics {
 			Help: "Requests or entries of requests refused by a policy."}, []string{"virtual_cluster", "policy"}),
 		auths: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "strait_authentications_total",
 			Help: "Client authentication attempts, by method and result (ok, failed, unsupported_mechanism)."}, []string{"virtual_cluster", "method", "result"}),
+		refused: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "strait_connections_refused_total",
+			Help: "Client connections closed as soon as they were accepted, by reason (listener_limit, gateway_limit)."}, []string{"listener", "reason"}),
+		acceptErrs: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "strait_accept_errors_total",
+			Help: "Failed accepts of client connections (out of file descriptors and the like), each followed by a pause."}, []string{"listener"}),
 	}
 	r.MustRegister(m.connsActive, m.connsTotal, m.requests, m.errors, m.latency, m.bytesIn, m.bytesOut, m.dialErrors, m.refreshes,
-		m.conflicts, m.denied, m.auths,
+		m.conflicts, m.denied, m.auths, m.refused, m.acceptErrs,
 		prometheus.NewGoCollector(), prometheus.NewProcessCollector(prometheus.ProcessCollectorOpts{}))
 	return m
 }
@@ -171,4 +178,16 @@ func (m *Metrics) Denied(virtualCluster, policy string) {
 // Authentication counts a client authentication attempt.
 func (m *Metrics) Authentication(virtualCluster, method, result string) {
 	m.auths.WithLabelValues(virtualCluster, method, result).Inc()
+}
+
+var _ listener.Metrics = (*Metrics)(nil)
+
+// ConnectionRefused implements listener.Metrics.
+func (m *Metrics) ConnectionRefused(listenerName, reason string) {
+	m.refused.WithLabelValues(listenerName, reason).Inc()
+}
+
+// AcceptError implements listener.Metrics.
+func (m *Metrics) AcceptError(listenerName string) {
+	m.acceptErrs.WithLabelValues(listenerName).Inc()
 }

@@ -69,6 +69,8 @@ type Cluster struct {
 	brokers  map[int32]string
 	watchers []func([]Broker)
 	refresh  chan chan error
+	// soon holds a pending RefreshSoon.
+	soon chan struct{}
 
 	topics   topicCache
 	versions advertised
@@ -85,6 +87,7 @@ func New(cfg *config.BackendCluster, log *slog.Logger, m Metrics) (*Cluster, err
 		dialer:   net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second},
 		brokers:  map[int32]string{},
 		refresh:  make(chan chan error),
+		soon:     make(chan struct{}, 1),
 	}
 	c.topics.c = c
 	if c.interval <= 0 {
@@ -175,6 +178,13 @@ func (c *Cluster) Ready() bool { return c.ready.Load() }
 // connection is the dialed one (a *net.TCPConn without TLS), never a
 // wrapper, so that it can splice.
 func (c *Cluster) Dial(ctx context.Context, addr string, mode Mode) (net.Conn, Auth, error) {
+	return c.dialBounded(ctx, addr, mode, 0)
+}
+
+// dialBounded is Dial with connecting (TCP and TLS) bounded by
+// connectTimeout, when not zero. Authentication has the rest of ctx: it
+// may wait for a token that every broker's dial shares.
+func (c *Cluster) dialBounded(ctx context.Context, addr string, mode Mode, connectTimeout time.Duration) (net.Conn, Auth, error) {
 	authenticate := mode == Authenticate && c.mech != nil
 	if authenticate {
 		if err := c.recentAuthFailure(); err != nil {
@@ -182,7 +192,13 @@ func (c *Cluster) Dial(ctx context.Context, addr string, mode Mode) (net.Conn, A
 			return nil, Auth{}, err
 		}
 	}
-	conn, err := c.dial(ctx, addr)
+	cctx := ctx
+	if connectTimeout > 0 {
+		var cancel context.CancelFunc
+		cctx, cancel = context.WithTimeout(ctx, connectTimeout)
+		defer cancel()
+	}
+	conn, err := c.dial(cctx, addr)
 	if err != nil || !authenticate {
 		return conn, Auth{}, err
 	}
@@ -252,21 +268,30 @@ func (c *Cluster) DialBroker(ctx context.Context, id int32, mode Mode) (net.Conn
 	return c.Dial(ctx, addr, mode)
 }
 
+// Bounds on one broker's share of a bootstrap dial's budget.
+const (
+	maxBrokerConnect = 3 * time.Second
+	minBrokerConnect = time.Second
+)
+
 // DialAny connects to any live broker as Dial does, trying known brokers
-// in random order and then the bootstrap servers. It stops at the first
-// authentication failure: every broker would refuse the same credentials.
+// in random order and then the bootstrap servers, each address once. Each
+// address gets its own share of ctx's time to connect, an even split of
+// what is left among the addresses left, between 1s and 3s, so that one
+// broker that never answers (a black hole) does not use up the budget of
+// the others. It stops at the first authentication failure: every broker
+// would refuse the same credentials.
 func (c *Cluster) DialAny(ctx context.Context, mode Mode) (net.Conn, Auth, error) {
 	c.mu.Lock()
-	addrs := make([]string, 0, len(c.brokers)+len(c.seeds))
+	known := make([]string, 0, len(c.brokers))
 	for _, a := range c.brokers {
-		addrs = append(addrs, a)
+		known = append(known, a)
 	}
 	c.mu.Unlock()
-	rand.Shuffle(len(addrs), func(i, j int) { addrs[i], addrs[j] = addrs[j], addrs[i] })
-	addrs = append(addrs, c.seeds...)
+	addrs := dialOrder(known, c.seeds)
 	var errs []error
-	for _, a := range addrs {
-		conn, auth, err := c.Dial(ctx, a, mode)
+	for i, a := range addrs {
+		conn, auth, err := c.dialBounded(ctx, a, mode, connectShare(ctx, len(addrs)-i))
 		if err == nil {
 			return conn, auth, nil
 		}
@@ -279,6 +304,28 @@ func (c *Cluster) DialAny(ctx context.Context, mode Mode) (net.Conn, Auth, error
 		}
 	}
 	return nil, Auth{}, fmt.Errorf("no broker of backend cluster %q answered: %w", c.name, errors.Join(errs...))
+}
+
+// dialOrder is the order DialAny tries addresses in: the known brokers
+// shuffled, then the seeds that are not among them.
+func dialOrder(brokers, seeds []string) []string {
+	out := slices.Clone(brokers)
+	rand.Shuffle(len(out), func(i, j int) { out[i], out[j] = out[j], out[i] })
+	for _, s := range seeds {
+		if !slices.Contains(out, s) {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// connectShare is how long one of left addresses may take to connect.
+func connectShare(ctx context.Context, left int) time.Duration {
+	deadline, ok := ctx.Deadline()
+	if !ok {
+		return maxBrokerConnect
+	}
+	return min(maxBrokerConnect, max(minBrokerConnect, time.Until(deadline)/time.Duration(left)))
 }
 
 func (c *Cluster) brokerAddr(id int32) (string, bool) {
@@ -334,13 +381,29 @@ func (c *Cluster) Refresh(ctx context.Context) error {
 	}
 }
 
+// RefreshSoon asks for fresh metadata without waiting for it, for a caller
+// that has seen a broker the cluster does not know yet. Requests made
+// while one is pending are one request, and the refreshes they cause come
+// at least soonGap apart.
+func (c *Cluster) RefreshSoon() {
+	select {
+	case c.soon <- struct{}{}:
+	default:
+	}
+}
+
+// soonGap is the least time between refreshes asked for by RefreshSoon.
+const soonGap = time.Second
+
 // Run refreshes metadata every interval until ctx ends, faster after a
-// failure, then closes the cluster's control connections.
+// failure or when RefreshSoon asks, then closes the cluster's control
+// connections.
 func (c *Cluster) Run(ctx context.Context) {
 	defer c.client.Close()
-	wait := time.Duration(0)
-	timer := time.NewTimer(wait)
+	timer := time.NewTimer(0)
 	defer timer.Stop()
+	var last time.Time // when metadata was last fetched
+	next := time.Now() // when the timer fires
 	for {
 		var done chan error
 		select {
@@ -348,15 +411,23 @@ func (c *Cluster) Run(ctx context.Context) {
 			return
 		case <-timer.C:
 		case done = <-c.refresh:
+		case <-c.soon:
+			if at := last.Add(soonGap); at.Before(next) {
+				next = at
+				timer.Reset(time.Until(at))
+			}
+			continue
 		}
 		err := c.fetchMetadata(ctx)
 		if done != nil {
 			done <- err
 		}
-		wait = c.interval
+		wait := c.interval
 		if err != nil {
 			wait = min(c.interval, 2*time.Second)
 		}
+		last = time.Now()
+		next = last.Add(wait)
 		timer.Reset(wait)
 	}
 }

@@ -429,6 +429,16 @@ func TestDefaults(t *testing.T) {
 			t.Errorf("runtime = %+v, want zero durations", c.Runtime)
 		}
 	})
+	t.Run("connection limits", func(t *testing.T) {
+		c := parseBase(t, "")
+		if c.Runtime.MaxConnections != 0 || c.Listeners[0].MaxConnections != 0 {
+			t.Errorf("max_connections = %d, %d; want 0 (no limit)", c.Runtime.MaxConnections, c.Listeners[0].MaxConnections)
+		}
+		c = parseBase(t, "runtime: {max_connections: 5000}\n")
+		if c.Runtime.MaxConnections != 5000 {
+			t.Errorf("runtime.max_connections = %d, want 5000", c.Runtime.MaxConnections)
+		}
+	})
 	t.Run("tls versions only when enabled", func(t *testing.T) {
 		c := parseBase(t, "")
 		if v := c.BackendClusters[0].TLS.TLSVersions; v != nil {

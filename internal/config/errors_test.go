@@ -664,6 +664,16 @@ runtime:
 			},
 		},
 		{
+			name: "negative connection limits",
+			yaml: strings.Replace(base, "    ports: [\"19092-19095\"]\n", "    ports: [\"19092-19095\"]\n    max_connections: -1\n", 1) + `runtime:
+  max_connections: -10
+`,
+			want: []string{
+				"runtime.max_connections: must not be negative (0 sets no limit), got -10 (line 15)",
+				"listeners[0].max_connections: must not be negative (0 sets no limit), got -1 (line 10)",
+			},
+		},
+		{
 			name: "admin address out of range",
 			yaml: base + `admin: {address: "127.0.0.1:65536"}
 `,

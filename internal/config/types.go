@@ -65,6 +65,11 @@ type Runtime struct {
 	// within this long of being accepted (port scans, health checks that
 	// never speak Kafka). Default 10s; 0 waits forever.
 	FirstRequestTimeout Duration `yaml:"first_request_timeout"`
+	// MaxConnections caps the client connections open at once across
+	// every listener; a connection beyond it is closed as soon as it is
+	// accepted, and the ones open are untouched. 0 (the default) sets no
+	// cap.
+	MaxConnections int `yaml:"max_connections"`
 }
 
 // BackendCluster is a real Kafka cluster.
@@ -275,6 +280,11 @@ type Listener struct {
 	Ports []PortRange `yaml:"ports"`
 	// Policies apply to connections in order.
 	Policies []ListenerPolicy `yaml:"policies"`
+	// MaxConnections caps the listener's client connections open at once,
+	// over all its ports and addresses; a connection beyond it is closed
+	// as soon as it is accepted, and the ones open are untouched. 0 (the
+	// default) sets no cap.
+	MaxConnections int `yaml:"max_connections"`
 }
 
 // ListenerPolicy is one typed listener policy.

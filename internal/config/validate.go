@@ -55,6 +55,7 @@ func (d *decoder) validate(c *Config) {
 		d.report("runtime.max_frame_bytes", "must be between %d (1 KiB) and %d (1 GiB), got %d", minFrameBytes, maxFrameBytes, n)
 	}
 	d.nonNegative("runtime.failed_authentication_delay", c.Runtime.FailedAuthenticationDelay)
+	d.nonNegativeCount("runtime.max_connections", c.Runtime.MaxConnections)
 
 	backends := map[string]int{}
 	for i := range c.BackendClusters {
@@ -91,6 +92,13 @@ func (d *decoder) namesKnown(path string, n int) bool {
 func (d *decoder) nonNegative(path string, v Duration) {
 	if v < 0 {
 		d.report(path, "must not be negative, got %s", v)
+	}
+}
+
+// nonNegativeCount reports a negative connection limit at path.
+func (d *decoder) nonNegativeCount(path string, n int) {
+	if n < 0 {
+		d.report(path, "must not be negative (0 sets no limit), got %d", n)
 	}
 }
 
@@ -343,6 +351,7 @@ func (d *decoder) validateListener(c *Config, i int, names map[string]int) {
 	l := &c.Listeners[i]
 	p := indexPath("listeners", i)
 	d.checkName(p, "listener", l.Name, i, names)
+	d.nonNegativeCount(p+".max_connections", l.MaxConnections)
 
 	if len(l.Addresses) == 0 {
 		d.report(p+".addresses", "at least one address is required")

@@ -34,6 +34,8 @@ type Gateway struct {
 	vcs       map[string]builtVC
 	listeners []servedListener
 	admin     *admin.Server
+	// connLimit is runtime.max_connections, shared by every listener.
+	connLimit *listener.Limit
 
 	runCtx    context.Context
 	stopRun   context.CancelFunc
@@ -45,7 +47,8 @@ type Gateway struct {
 
 // New builds a gateway from a validated config. Nothing is bound yet.
 func New(cfg *config.Config, log *slog.Logger) (*Gateway, error) {
-	g := &Gateway{cfg: cfg, log: log, metrics: admin.NewMetrics(), backends: map[string]*backend.Cluster{}}
+	g := &Gateway{cfg: cfg, log: log, metrics: admin.NewMetrics(), backends: map[string]*backend.Cluster{},
+		connLimit: listener.NewLimit(cfg.Runtime.MaxConnections)}
 	for i := range cfg.BackendClusters {
 		b := &cfg.BackendClusters[i]
 		c, err := backend.New(b, log, g.metrics)
@@ -152,6 +155,7 @@ func (g *Gateway) buildListener(i int, maxFrame int32) (servedListener, error) {
 	cfg := g.cfg
 	l := &cfg.Listeners[i]
 	log := g.log.With("listener", l.Name)
+	adm := listener.Admission{Limit: listener.NewLimit(l.MaxConnections), GatewayLimit: g.connLimit, Metrics: g.metrics}
 	var term *listener.Terminator
 	var forwards []*config.ForwardConfig
 	var paths []string
@@ -193,7 +197,7 @@ func (g *Gateway) buildListener(i int, maxFrame int32) (servedListener, error) {
 		if term == nil {
 			return nil, fmt.Errorf("listeners[%d]: sni routing needs a tls_server policy", i)
 		}
-		s := &listener.SNI{Name: l.Name, Addresses: l.Addresses, Ports: l.PortList(), Term: term, Log: log}
+		s := &listener.SNI{Name: l.Name, Addresses: l.Addresses, Ports: l.PortList(), Term: term, Log: log, Admission: adm}
 		for _, fwd := range forwards {
 			r := &listener.SNIRoute{Forward: fwd, Clusters: map[string]*listener.SNICluster{}}
 			for k := range cfg.VirtualClusters {
@@ -229,6 +233,7 @@ func (g *Gateway) buildListener(i int, maxFrame int32) (servedListener, error) {
 		Log:            log.With("virtual_cluster", vc.Name),
 		Session:        sessionFor(vc),
 		Term:           term,
+		Admission:      adm,
 	}, nil
 }
 

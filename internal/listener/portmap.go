@@ -5,12 +5,12 @@ package listener
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/strait-gw/strait/internal/backend"
@@ -19,7 +19,9 @@ import (
 
 // PortMapping serves one listener whose forward policy is port_mapping.
 // Broker ports are bound when the backend's metadata names their broker
-// and released when it no longer does.
+// and released when it no longer does; only the metadata watcher binds
+// them, never the response path, and a broker is advertised only while
+// its port is bound.
 type PortMapping struct {
 	// Name is the listener's name; VirtualCluster the destination's.
 	Name, VirtualCluster string
@@ -43,16 +45,42 @@ type PortMapping struct {
 	Log     *slog.Logger
 	// Term terminates TLS when the listener has a tls_server policy.
 	Term *Terminator
+	// Admission caps the listener's connections and counts its refusals
+	// and accept errors.
+	Admission Admission
 
-	ctx   context.Context
-	conns *sync.WaitGroup
+	ctx       context.Context
+	conns     *sync.WaitGroup
+	stopRetry context.CancelFunc
+	accOnce   sync.Once
+	acc       *acceptor
+
+	// syncMu serializes binding: the metadata watcher's sync and the
+	// retry of ports that failed to bind. It is taken before mu.
+	syncMu sync.Mutex
+	// ports is what Advertise reads, republished under mu on every change.
+	ports atomic.Pointer[portState]
 
 	mu     sync.Mutex
 	bound  map[int][]net.Listener
 	failed map[int]bool
+	// want maps the port of every broker in the latest metadata to its id.
+	want   map[int]int32
 	warned map[int32]bool
 	closed bool
 }
+
+// portState is a snapshot of the ports for the response path.
+type portState struct {
+	// serving holds the bound ports.
+	serving map[int]bool
+	// known holds the brokers of the latest metadata that have a port.
+	known map[int32]bool
+}
+
+// BindRetryInterval is how often ports that failed to bind are tried
+// again.
+var BindRetryInterval = 2 * time.Second
 
 // Start binds the bootstrap port and begins following the backend's
 // brokers. Sessions run under ctx and are counted in conns.
@@ -60,12 +88,19 @@ func (p *PortMapping) Start(ctx context.Context, conns *sync.WaitGroup) error {
 	p.ctx, p.conns = ctx, conns
 	p.bound = map[int][]net.Listener{}
 	p.failed = map[int]bool{}
+	p.want = map[int]int32{}
 	p.warned = map[int32]bool{}
+	p.ports.Store(&portState{})
 	if p.BootstrapPort != 0 {
 		if err := p.bind(p.BootstrapPort, true, -1); err != nil {
 			return err
 		}
 	}
+	rctx, stop := context.WithCancel(ctx)
+	p.mu.Lock()
+	p.stopRetry = stop
+	p.mu.Unlock()
+	go p.retryFailed(rctx)
 	p.Backend.Watch(p.sync)
 	if p.Term != nil && p.Term.TLS != nil {
 		go p.Term.TLS.Watch(ctx)
@@ -82,12 +117,16 @@ func (p *PortMapping) Close() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.closed = true
+	if p.stopRetry != nil {
+		p.stopRetry()
+	}
 	for port, ls := range p.bound {
 		for _, l := range ls {
 			l.Close()
 		}
 		delete(p.bound, port)
 	}
+	p.publish()
 }
 
 // Ready reports whether the bootstrap port and the port of every broker
@@ -109,19 +148,22 @@ func (p *PortMapping) Ready() bool {
 	return true
 }
 
-// Advertise implements protocol.Advertiser. It binds the broker's port if
-// a response names a broker before metadata refresh has seen it.
+// Advertise implements protocol.Advertiser. It only reads: a broker whose
+// port is not bound, because metadata has not named it yet or because its
+// bind failed, is left out of the response (clients ask again), and a
+// broker the metadata does not know yet makes the backend refresh soon.
 func (p *PortMapping) Advertise(id int32) (string, int32, bool) {
 	port, ok := p.portFor(id)
 	if !ok {
 		p.warnUnmapped(id)
 		return "", 0, false
 	}
-	p.mu.Lock()
-	_, bound := p.bound[port]
-	p.mu.Unlock()
-	if !bound {
-		_ = p.bind(port, false, id)
+	st := p.ports.Load()
+	if st == nil || !st.serving[port] {
+		if st != nil && !st.known[id] {
+			p.Backend.RefreshSoon()
+		}
+		return "", 0, false
 	}
 	return p.AdvertisedHost, int32(port), true
 }
@@ -146,9 +188,23 @@ func (p *PortMapping) warnUnmapped(id int32) {
 	}
 }
 
+// publish stores the state Advertise reads. p.mu is held.
+func (p *PortMapping) publish() {
+	st := &portState{serving: make(map[int]bool, len(p.bound)), known: make(map[int32]bool, len(p.want))}
+	for port := range p.bound {
+		st.serving[port] = true
+	}
+	for _, id := range p.want {
+		st.known[id] = true
+	}
+	p.ports.Store(st)
+}
+
 // sync binds the ports of the backend's current brokers and releases the
-// ports of brokers that left.
+// ports of brokers that left. It is the backend's metadata watcher.
 func (p *PortMapping) sync(brokers []backend.Broker) {
+	p.syncMu.Lock()
+	defer p.syncMu.Unlock()
 	want := map[int]int32{}
 	for _, b := range brokers {
 		port, ok := p.portFor(b.ID)
@@ -159,6 +215,7 @@ func (p *PortMapping) sync(brokers []backend.Broker) {
 		want[port] = b.ID
 	}
 	p.mu.Lock()
+	p.want = want
 	for port, ls := range p.bound {
 		if _, ok := want[port]; ok || port == p.BootstrapPort {
 			continue
@@ -169,17 +226,61 @@ func (p *PortMapping) sync(brokers []backend.Broker) {
 		delete(p.bound, port)
 		p.Log.Info("broker left; port released", "port", port)
 	}
+	for port := range p.failed {
+		if _, ok := want[port]; !ok {
+			delete(p.failed, port)
+		}
+	}
+	p.publish()
 	p.mu.Unlock()
-	for port, id := range want {
+	p.bindWanted()
+}
+
+// bindWanted binds the ports of the brokers of the latest metadata that
+// are not bound. p.syncMu is held.
+func (p *PortMapping) bindWanted() {
+	p.mu.Lock()
+	todo := map[int]int32{}
+	for port, id := range p.want {
+		if p.bound[port] == nil {
+			todo[port] = id
+		}
+	}
+	p.mu.Unlock()
+	for port, id := range todo {
 		_ = p.bind(port, false, id)
 	}
 }
 
-// bind listens on port on every address, once.
+// retryFailed binds again, every BindRetryInterval until ctx ends, the
+// broker ports that failed to bind.
+func (p *PortMapping) retryFailed(ctx context.Context) {
+	t := time.NewTicker(BindRetryInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		p.mu.Lock()
+		failed := len(p.failed) > 0
+		p.mu.Unlock()
+		if failed {
+			p.syncMu.Lock()
+			p.bindWanted()
+			p.syncMu.Unlock()
+		}
+	}
+}
+
+// bind listens on port on every address, once. The sockets are opened
+// without p.mu held.
 func (p *PortMapping) bind(port int, bootstrap bool, id int32) error {
 	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.closed || p.bound[port] != nil {
+	skip := p.closed || p.bound[port] != nil
+	p.mu.Unlock()
+	if skip {
 		return nil
 	}
 	var ls []net.Listener
@@ -189,16 +290,29 @@ func (p *PortMapping) bind(port int, bootstrap bool, id int32) error {
 			for _, l := range ls {
 				l.Close()
 			}
-			if !p.failed[port] {
-				p.Log.Error("cannot bind port", "port", port, "err", err)
-			}
+			p.mu.Lock()
+			first := !p.failed[port]
 			p.failed[port] = true
+			p.mu.Unlock()
+			if first {
+				p.Log.Error("cannot bind port; retrying", "port", port, "broker", id, "err", err)
+			}
 			return fmt.Errorf("listener %q: %w", p.Name, err)
 		}
 		ls = append(ls, l)
 	}
+	p.mu.Lock()
+	if p.closed || p.bound[port] != nil {
+		p.mu.Unlock()
+		for _, l := range ls {
+			l.Close()
+		}
+		return nil
+	}
 	delete(p.failed, port)
 	p.bound[port] = ls
+	p.publish()
+	p.mu.Unlock()
 	cfg := p.Session
 	cfg.Bootstrap = bootstrap
 	cfg.Advertiser = p
@@ -220,22 +334,11 @@ func (p *PortMapping) bind(port int, bootstrap bool, id int32) error {
 	return nil
 }
 
+// accept serves l until it is closed, every session with cfg.
 func (p *PortMapping) accept(l net.Listener, cfg *session.Config) {
-	for {
-		conn, err := l.Accept()
-		if err != nil {
-			if errors.Is(err, net.ErrClosed) {
-				return
-			}
-			// Out of file descriptors and the like: wait and go on.
-			p.Log.Error("accept failed", "err", err)
-			time.Sleep(100 * time.Millisecond)
-			continue
-		}
-		p.conns.Add(1)
-		go func() {
-			defer p.conns.Done()
-			serveConn(p.ctx, conn, p.Term, p.Log, func(ConnInfo) (*session.Config, error) { return cfg, nil })
-		}()
-	}
+	p.accOnce.Do(func() { p.acc = newAcceptor(p.Name, p.Admission, p.Log) })
+	route := func(ConnInfo) (*session.Config, error) { return cfg, nil }
+	p.acc.serve(p.ctx, l, p.conns, func(conn net.Conn) {
+		serveConn(p.ctx, conn, p.Term, p.Log, route)
+	})
 }

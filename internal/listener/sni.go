@@ -40,7 +40,12 @@ type SNI struct {
 	Routes    []*SNIRoute
 	Term      *Terminator
 	Log       *slog.Logger
+	// Admission caps the listener's connections and counts its refusals
+	// and accept errors.
+	Admission Admission
 
+	accOnce   sync.Once
+	acc       *acceptor
 	mu        sync.Mutex
 	listeners []net.Listener
 	closed    bool
@@ -101,21 +106,10 @@ func (s *SNI) Start(ctx context.Context, conns *sync.WaitGroup) error {
 }
 
 func (s *SNI) accept(ctx context.Context, l net.Listener, conns *sync.WaitGroup) {
-	for {
-		conn, err := l.Accept()
-		if err != nil {
-			if errors.Is(err, net.ErrClosed) {
-				return
-			}
-			s.Log.Error("accept failed", "err", err)
-			continue
-		}
-		conns.Add(1)
-		go func() {
-			defer conns.Done()
-			serveConn(ctx, conn, s.Term, s.Log, s.route)
-		}()
-	}
+	s.accOnce.Do(func() { s.acc = newAcceptor(s.Name, s.Admission, s.Log) })
+	s.acc.serve(ctx, l, conns, func(conn net.Conn) {
+		serveConn(ctx, conn, s.Term, s.Log, s.route)
+	})
 }
 
 // route builds the session config for a connection from its server name.

@@ -95,6 +95,9 @@ type Options struct {
 	// VirtualCluster is YAML added to the virtual cluster's mapping, one
 	// key per line without indentation (e.g. "namespace: {prefix: a.}").
 	VirtualCluster string
+	// Runtime and Listener are YAML added to the runtime and the
+	// listener's mapping, as VirtualCluster (e.g. "max_connections: 3").
+	Runtime, Listener string
 }
 
 // StartGateway serves a gateway in front of k on free loopback ports and
@@ -128,7 +131,7 @@ runtime:
   shutdown_timeout: 5s
   max_frame_bytes: %d
   fetch_leader_endpoints: %v
-backend_clusters:
+%sbackend_clusters:
   - name: kafka
     bootstrap_servers: [%s]
     metadata_update_interval: %s
@@ -140,15 +143,15 @@ virtual_clusters:
   - name: plain
     addresses: ["127.0.0.1"]
     ports: ["%d-%d"]
-    policies:
+%s    policies:
       - type: forward_to_virtual_cluster
         config:
           type: port_mapping
           destination: vc
           advertised_host: 127.0.0.1
           min_broker_id: %d
-`, level, o.MaxFrameBytes, o.FetchLeaderEndpoints, strings.Join(quoted, ", "), cmp.Or(o.MetadataUpdateInterval, time.Second), cmp.Or(o.BackendTLS, "{enabled: false}"),
-		indent(o.VirtualCluster, "    "), base, base+o.BrokerPorts, o.MinBrokerID)
+`, level, o.MaxFrameBytes, o.FetchLeaderEndpoints, indent(o.Runtime, "  "), strings.Join(quoted, ", "), cmp.Or(o.MetadataUpdateInterval, time.Second), cmp.Or(o.BackendTLS, "{enabled: false}"),
+		indent(o.VirtualCluster, "    "), base, base+o.BrokerPorts, indent(o.Listener, "    "), o.MinBrokerID)
 	g, cfg := start(t, text, o.ConfigDir, o.LogWriter)
 	if !o.NoWait {
 		waitReady(t, g)

@@ -169,22 +169,70 @@ func TestProduceConsumeAcrossBrokers(t *testing.T) {
 	}
 }
 
-// TestAcksZero checks that fire-and-forget produce (no response) works
-// and does not desynchronise later responses on the same connection.
+// TestAcksZero pins a test that could not fail: kgo sends Produce and
+// Metadata on different connections, so a response the gateway made up
+// for acks=0 would have gone unnoticed. On one raw connection to the
+// partition's leader, Produce requests with acks=0 get no answer: the
+// next answer is to the ApiVersions request that follows them, and an
+// acks=1 Produce after that is answered in turn. Every record is stored.
 func TestAcksZero(t *testing.T) {
 	k := testenv.Embedded(t, 3)
 	gw := testenv.StartGateway(t, k, testenv.Options{})
 	adm := kadm.NewClient(newClient(t, gw.Bootstrap))
-	createTopic(t, adm, "acks0", 3)
-	p := newClient(t, gw.Bootstrap, kgo.RequiredAcks(kgo.NoAck()), kgo.DisableIdempotentWrite())
-	produce(t, p, "acks0", 500, "z")
-	// The same connection still answers metadata correctly afterwards.
-	if _, err := kadm.NewClient(p).BrokerMetadata(ctxT(t, 10*time.Second)); err != nil {
+	createTopic(t, adm, "acks0", 1)
+	td, err := adm.ListTopics(ctxT(t, 10*time.Second), "acks0")
+	if err != nil {
 		t.Fatal(err)
 	}
+	leader := td["acks0"].Partitions[0].Leader
+	w := dialWire(t, net.JoinHostPort("127.0.0.1", strconv.Itoa(gw.FirstBrokerPort+int(leader))))
+
+	produceReq := func(acks int16, value string) *kmsg.ProduceRequest {
+		req := kmsg.NewPtrProduceRequest()
+		req.Version = 7
+		req.Acks = acks
+		req.TimeoutMillis = 5000
+		p := kmsg.NewProduceRequestTopicPartition()
+		p.Partition = 0
+		p.Records = recordBatch(t, value)
+		topic := kmsg.NewProduceRequestTopic()
+		topic.Topic = "acks0"
+		topic.Partitions = []kmsg.ProduceRequestTopicPartition{p}
+		req.Topics = []kmsg.ProduceRequestTopic{topic}
+		return req
+	}
+	for i := range 3 {
+		w.send(produceReq(0, fmt.Sprintf("z-%d", i)), int32(i+1))
+	}
+	av := kmsg.NewPtrApiVersionsRequest()
+	w.send(av, 4)
+	if corr, _ := w.next(); corr != 4 {
+		t.Fatalf("answer with correlation id %d after three acks=0 produce requests (1-3) and ApiVersions (4); want 4", corr)
+	}
+	w.send(produceReq(1, "one"), 5)
+	corr, body := w.next()
+	if corr != 5 {
+		t.Fatalf("answer with correlation id %d to the acks=1 produce request (5)", corr)
+	}
+	resp := kmsg.NewPtrProduceResponse()
+	resp.Version = 7
+	if err := resp.ReadFrom(body); err != nil {
+		t.Fatal(err)
+	}
+	if len(resp.Topics) != 1 || len(resp.Topics[0].Partitions) != 1 || resp.Topics[0].Partitions[0].ErrorCode != 0 {
+		t.Fatalf("acks=1 produce answered %+v", resp.Topics)
+	}
 	cons := newClient(t, gw.Bootstrap, kgo.ConsumeTopics("acks0"), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
-	if got := consume(t, cons, 500); len(got) != 500 {
-		t.Fatalf("got %d", len(got))
+	got := consume(t, cons, 4)
+	want := map[string]bool{"z-0": true, "z-1": true, "z-2": true, "one": true}
+	for _, r := range got {
+		if !want[string(r.Value)] {
+			t.Errorf("unexpected record %q", r.Value)
+		}
+		delete(want, string(r.Value))
+	}
+	if len(want) > 0 {
+		t.Errorf("records not stored: %v", want)
 	}
 }
 
@@ -352,8 +400,19 @@ func TestAdminCalls(t *testing.T) {
 	if !found {
 		t.Errorf("retention.ms not described as set: %v", rc.Configs)
 	}
-	if _, err := adm.CreatePartitions(ctx, 2, "adm-b"); err != nil {
+	cp, err := adm.CreatePartitions(ctx, 2, "adm-b")
+	if err != nil {
 		t.Fatal(err)
+	}
+	if r, ok := cp["adm-b"]; !ok || r.Err != nil {
+		t.Fatalf("CreatePartitions adm-b: %+v", cp)
+	}
+	grown, err := adm.ListTopics(ctx, "adm-b")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := len(grown["adm-b"].Partitions); n != 4 {
+		t.Fatalf("adm-b has %d partitions after adding 2 to 2, want 4", n)
 	}
 	// A group to list.
 	c := newClient(t, gw.Bootstrap, kgo.ConsumerGroup("listed"), kgo.ConsumeTopics("adm-a"))

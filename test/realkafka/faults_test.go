@@ -7,11 +7,14 @@ package realkafka
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math/rand/v2"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -20,6 +23,7 @@ import (
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/strait-gw/strait/internal/testenv"
@@ -112,6 +116,48 @@ func verifyExactlyOnce(t *testing.T, addr, topic string, n int) {
 	}
 }
 
+// firstFailure keeps the first error reported to it, of whatever type,
+// from any goroutine. (An atomic.Value panics when errors of two concrete
+// types are stored in it, as produce callbacks do.)
+type firstFailure struct {
+	mu  sync.Mutex
+	err error
+}
+
+func (f *firstFailure) record(err error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.err == nil {
+		f.err = err
+	}
+}
+
+func (f *firstFailure) get() error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.err
+}
+
+// TestFirstFailureTakesErrorsOfAnyType pins the fault tests' atomic.Value,
+// which panicked at the second failed record when its error was of
+// another type than the first's, instead of reporting the failure.
+func TestFirstFailureTakesErrorsOfAnyType(t *testing.T) {
+	var f firstFailure
+	var wg sync.WaitGroup
+	errs := []error{kerr.NotLeaderForPartition, context.DeadlineExceeded, &net.OpError{Op: "dial", Err: errors.New("refused")}, kgo.ErrRecordTimeout}
+	for _, err := range errs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			f.record(err)
+		}()
+	}
+	wg.Wait()
+	if got := f.get(); !slices.Contains(errs, got) {
+		t.Fatalf("first failure %v, want one of %v", got, errs)
+	}
+}
+
 // TestBrokerStopUnderIdempotentProducer stops a broker while an idempotent
 // producer (acks=all, retries) writes through the gateway, then restarts
 // it: every record is consumed exactly once, in order per partition.
@@ -124,14 +170,14 @@ func TestBrokerStopUnderIdempotentProducer(t *testing.T) {
 
 	const n = 6000
 	var acked atomic.Int64
-	var failed atomic.Value
+	var failed firstFailure
 	var wg sync.WaitGroup
 	ctx := ctxFor(t, 3*time.Minute)
 	for i := range n {
 		wg.Add(1)
 		p.Produce(ctx, &kgo.Record{Value: []byte(strconv.Itoa(i))}, func(_ *kgo.Record, err error) {
 			if err != nil {
-				failed.Store(err)
+				failed.record(err)
 			} else {
 				acked.Add(1)
 			}
@@ -148,7 +194,7 @@ func TestBrokerStopUnderIdempotentProducer(t *testing.T) {
 		}
 	}
 	wg.Wait()
-	if err := failed.Load(); err != nil {
+	if err := failed.get(); err != nil {
 		t.Fatalf("a record failed: %v", err)
 	}
 	verifyExactlyOnce(t, gw.Bootstrap, topic, n)
@@ -252,12 +298,12 @@ func TestLeaderMove(t *testing.T) {
 	leader := td[topic].Partitions[0].Leader
 	const n = 3000
 	var wg sync.WaitGroup
-	var failed atomic.Value
+	var failed firstFailure
 	for i := range n {
 		wg.Add(1)
 		p.Produce(ctx, &kgo.Record{Value: []byte(strconv.Itoa(i))}, func(_ *kgo.Record, err error) {
 			if err != nil {
-				failed.Store(err)
+				failed.record(err)
 			}
 			wg.Done()
 		})
@@ -282,7 +328,7 @@ func TestLeaderMove(t *testing.T) {
 		}
 	}
 	wg.Wait()
-	if err := failed.Load(); err != nil {
+	if err := failed.get(); err != nil {
 		t.Fatalf("a record failed: %v", err)
 	}
 	verifyExactlyOnce(t, gw.Bootstrap, topic, n)
