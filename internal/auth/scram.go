@@ -279,6 +279,9 @@ type scramExchange struct {
 	step   int
 	user   string
 	result Result
+	// first and serverFirst are the client-first message and the answer
+	// to it, for the final step's own check (see finalLenient).
+	first, serverFirst string
 }
 
 func (x *scramExchange) Mediation() Mediation { return x.m.mediation }
@@ -315,6 +318,7 @@ func (x *scramExchange) Step(_ context.Context, token []byte) ([]byte, bool, err
 		if err != nil {
 			return nil, false, x.fail("client-first message refused: " + scramReason(reply))
 		}
+		x.first, x.serverFirst = string(token), reply
 		return []byte(reply), false, nil
 	}
 	x.result = Result{Auth: policy.Auth{Type: MethodSCRAM, Principal: x.user}}
@@ -322,7 +326,17 @@ func (x *scramExchange) Step(_ context.Context, token []byte) ([]byte, bool, err
 		return nil, true, nil
 	}
 	reply, err := x.conv.Step(string(token))
+	if err != nil && reply == scram.ErrOtherError {
+		// The final message's nonce is not the server's: librdkafka
+		// sends its own nonce followed by the server's whole one, which
+		// Kafka accepts (it checks that the client's nonce ends with the
+		// server's); check the proof as Kafka does.
+		if r, ok := x.finalLenient(string(token)); ok {
+			reply, err = r, nil
+		}
+	}
 	_, known := m.creds[x.user]
+	valid := err == nil && (x.conv.Valid() || reply != "" && strings.HasPrefix(reply, "v="))
 	switch {
 	case err != nil && !known:
 		x.result = Result{}
@@ -330,13 +344,86 @@ func (x *scramExchange) Step(_ context.Context, token []byte) ([]byte, bool, err
 	case err != nil:
 		x.result = Result{}
 		return nil, false, x.fail("client-final message refused: " + scramReason(reply))
-	case !x.conv.Valid() || !known:
+	case !valid || !known:
 		x.result = Result{}
 		return nil, false, x.fail("proof not verified")
 	}
 	x.result.Lifetime = m.s.lifetime
 	m.s.succeeded(MethodSCRAM, m.mech, x.user)
 	return []byte(reply), true, nil
+}
+
+// finalLenient verifies a client-final message whose nonce ends with the
+// server's nonce, as Kafka's ScramSaslServer does, and returns the server's
+// final message. The proof is checked over the messages as sent.
+func (x *scramExchange) finalLenient(final string) (string, bool) {
+	m := x.m
+	serverNonce, ok := scramAttr(x.serverFirst, 'r')
+	if !ok {
+		return "", false
+	}
+	i := strings.LastIndex(final, ",p=")
+	if i < 0 {
+		return "", false
+	}
+	withoutProof, proofB64 := final[:i], final[i+3:]
+	nonce, ok := scramAttr(withoutProof, 'r')
+	if !ok || !strings.HasSuffix(nonce, serverNonce) {
+		return "", false
+	}
+	gs2, bare, ok := splitClientFirst(x.first)
+	if !ok {
+		return "", false
+	}
+	cbind, ok := scramAttr(withoutProof, 'c')
+	if !ok || cbind != base64.StdEncoding.EncodeToString([]byte(gs2)) {
+		return "", false
+	}
+	proof, err := base64.StdEncoding.DecodeString(proofB64)
+	if err != nil {
+		return "", false
+	}
+	creds, err := m.lookup(x.user)
+	if err != nil || len(proof) != len(creds.StoredKey) {
+		return "", false
+	}
+	authMsg := bare + "," + x.serverFirst + "," + withoutProof
+	signature := m.hmac(creds.StoredKey, authMsg)
+	clientKey := make([]byte, len(proof))
+	for j := range proof {
+		clientKey[j] = proof[j] ^ signature[j]
+	}
+	h := m.newHash()
+	h.Write(clientKey)
+	if !hmac.Equal(h.Sum(nil), creds.StoredKey) {
+		return "", false
+	}
+	return "v=" + base64.StdEncoding.EncodeToString(m.hmac(creds.ServerKey, authMsg)), true
+}
+
+// scramAttr returns the value of attribute name in a SCRAM message.
+func scramAttr(msg string, name byte) (string, bool) {
+	for _, part := range strings.Split(msg, ",") {
+		if len(part) >= 2 && part[0] == name && part[1] == '=' {
+			return part[2:], true
+		}
+	}
+	return "", false
+}
+
+// splitClientFirst splits a client-first message into its GS2 header
+// ("n,," or "n,a=x,", with its trailing comma) and the bare message.
+func splitClientFirst(first string) (gs2, bare string, ok bool) {
+	i := strings.IndexByte(first, ',')
+	if i < 0 {
+		return "", "", false
+	}
+	j := strings.IndexByte(first[i+1:], ',')
+	if j < 0 {
+		return "", "", false
+	}
+	cut := i + 1 + j + 1
+	return first[:cut], first[cut:], true
 }
 
 // fail ends the exchange with Kafka's generic answer.

@@ -727,6 +727,9 @@ func (s *session) rewrite(e inflight, p []byte, size int) error {
 		frame = withSize(out)
 	}
 	if e.key == kmsg.ApiVersions.Int16() {
+		if s.ownsSASL() {
+			frame = s.withOwnSASLVersions(e.version, frame, hl)
+		}
 		s.noteAdvertised(e.version, frame[4+hl:])
 	}
 	if _, err := s.client.Write(frame); err != nil {
@@ -736,6 +739,47 @@ func (s *session) rewrite(e inflight, p []byte, size int) error {
 		_, err = s.br.Discard(size)
 	}
 	return err
+}
+
+// ownsSASL reports whether the gateway itself answers the client's SASL
+// requests (terminate), so that their versions are the gateway's, not the
+// backend's.
+func (s *session) ownsSASL() bool {
+	return s.cfg.Auth != nil && s.cfg.BackendMode == backend.Authenticate
+}
+
+// withOwnSASLVersions returns the ApiVersions response frame with the
+// versions of SaslHandshake and SaslAuthenticate the gateway serves: v0-1
+// and v0-2, as Kafka advertises them (librdkafka starts SASL only when
+// SaslHandshake v0 is in range; the gateway then gets v1, and refuses v0
+// with UNSUPPORTED_VERSION), whatever the backend advertises.
+func (s *session) withOwnSASLVersions(version int16, frame []byte, hl int) []byte {
+	body := frame[4+hl:]
+	if len(body) >= 2 && body[0] == 0 && body[1] == 35 {
+		return frame
+	}
+	resp := kmsg.NewPtrApiVersionsResponse()
+	resp.Version = version
+	if err := resp.ReadFrom(body); err != nil || resp.ErrorCode != 0 {
+		return frame
+	}
+	own := map[int16]int16{
+		kmsg.SASLHandshake.Int16():    min(1, s.versions.Max(kmsg.SASLHandshake.Int16())),
+		kmsg.SASLAuthenticate.Int16(): min(2, s.versions.Max(kmsg.SASLAuthenticate.Int16())),
+	}
+	for i := range resp.ApiKeys {
+		if max, ok := own[resp.ApiKeys[i].ApiKey]; ok {
+			resp.ApiKeys[i].MinVersion, resp.ApiKeys[i].MaxVersion = 0, max
+			delete(own, resp.ApiKeys[i].ApiKey)
+		}
+	}
+	for key, max := range own {
+		k := kmsg.NewApiVersionsResponseApiKey()
+		k.ApiKey, k.MinVersion, k.MaxVersion = key, 0, max
+		resp.ApiKeys = append(resp.ApiKeys, k)
+	}
+	out := append(append([]byte(nil), frame[:4+hl]...), resp.AppendTo(nil)...)
+	return withSize(out)
 }
 
 // noteAdvertised records the versions an ApiVersions answer advertised to
