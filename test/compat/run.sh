@@ -11,6 +11,13 @@
 # It also runs the fault tests of test/realkafka against each cluster
 # (STRAIT_COMPAT_SKIP_FAULTS=1 skips them).
 #
+# On the Kafka lines in STRAIT_COMPAT_NAMESPACE_VERSIONS (default: the first
+# line) every suite also runs a third time, as target "namespace": through a
+# virtual cluster whose namespace (hide_prefix "tenant-x.") maps every
+# topic, group and transactional id it uses; then kafka-topics --list and
+# kafka-consumer-groups --list through that virtual cluster must show only
+# the tenant's names (cell "namespace-listing").
+#
 # Several runs at once need their own STRAIT_KAFKA_PORT_BASE, STRAIT_KAFKA_DIR,
 # STRAIT_COMPAT_GATEWAY_PORT, STRAIT_COMPAT_RESULTS and STRAIT_COMPAT_DOC.
 # A suite may have an executable `install` beside `run`, which installs its
@@ -29,6 +36,8 @@ cd "$root"
 
 source test/kafka/env.sh
 versions="${STRAIT_COMPAT_VERSIONS:-$STRAIT_KAFKA_VERSIONS}"
+ns_versions="${STRAIT_COMPAT_NAMESPACE_VERSIONS:-${versions%% *}}"
+ns_prefix="tenant-x."
 suites=("$@")
 if [[ ${#suites[@]} -eq 0 ]]; then
   for d in "$here"/clients/*/; do
@@ -70,12 +79,18 @@ backend_clusters:
   - {name: kafka, bootstrap_servers: [$quoted], metadata_update_interval: 5s}
 virtual_clusters:
   - {name: compat, destination: kafka}
+  - {name: tenant, destination: kafka, namespace: {mode: hide_prefix, prefix: "$ns_prefix"}}
 listeners:
   - name: plain
     ports: ["$gw-$(( gw + 10 ))"]
     policies:
       - type: forward_to_virtual_cluster
         config: {type: port_mapping, destination: compat, advertised_host: 127.0.0.1, min_broker_id: 1}
+  - name: tenant
+    ports: ["$(( gw + 30 ))-$(( gw + 40 ))"]
+    policies:
+      - type: forward_to_virtual_cluster
+        config: {type: port_mapping, destination: tenant, advertised_host: 127.0.0.1, min_broker_id: 1}
 YAML
   "$strait" run -c "$cfg" >"$results/gateway-$v.log" 2>&1 &
   gw_pid=$!
@@ -87,10 +102,16 @@ YAML
 
   direct_brokers="$STRAIT_KAFKA_BOOTSTRAP"
   gw_brokers="127.0.0.1:$((gw + 1)),127.0.0.1:$((gw + 2)),127.0.0.1:$((gw + 3))"
+  ns_brokers="127.0.0.1:$((gw + 31)),127.0.0.1:$((gw + 32)),127.0.0.1:$((gw + 33))"
+  targets=(direct gateway)
+  [[ " $ns_versions " == *" $v "* ]] && targets+=(namespace)
   for s in "${suites[@]}"; do
-    for target in direct gateway; do
-      if [[ $target == direct ]]; then boot="${STRAIT_KAFKA_BOOTSTRAP%%,*}"; expect="$direct_brokers"
-      else boot="127.0.0.1:$gw"; expect="$gw_brokers"; fi
+    for target in "${targets[@]}"; do
+      case $target in
+        direct) boot="${STRAIT_KAFKA_BOOTSTRAP%%,*}"; expect="$direct_brokers" ;;
+        gateway) boot="127.0.0.1:$gw"; expect="$gw_brokers" ;;
+        namespace) boot="127.0.0.1:$((gw + 30))"; expect="$ns_brokers" ;;
+      esac
       out="$results/$v-$s-$target.jsonl"
       echo "-- $s ($target, Kafka $v)"
       start=$(date +%s)
@@ -104,6 +125,13 @@ YAML
       echo "   ${passed:-0} passed, ${failed:-0} failed in $(( $(date +%s) - start ))s"
     done
   done
+  if [[ " ${targets[*]} " == *" namespace "* ]]; then
+    echo "-- namespace listings (Kafka $v)"
+    test/compat/namespace-listing.sh "$v" "${STRAIT_KAFKA_BOOTSTRAP%%,*}" "127.0.0.1:$((gw + 30))" "$ns_prefix" \
+      >>"$results/$v-namespace-namespace.jsonl" 2>"$results/$v-namespace-listing.log" || {
+      echo "namespace listing check failed to run:"; tail -20 "$results/$v-namespace-listing.log"; exit 1; }
+    tail -1 "$results/$v-namespace-namespace.jsonl"
+  fi
   kill "$gw_pid"; wait "$gw_pid" 2>/dev/null || true; gw_pid=""
 
   if [[ -z "${STRAIT_COMPAT_SKIP_FAULTS:-}" ]]; then

@@ -1029,7 +1029,7 @@ def client_version(client):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--bootstrap", required=True)
-    ap.add_argument("--target", required=True, choices=["direct", "gateway"])
+    ap.add_argument("--target", required=True, choices=["direct", "gateway", "namespace"])
     ap.add_argument("--kafka-version", required=True)
     ap.add_argument("--expect-brokers", required=True)
     ap.add_argument("--out", required=True)
