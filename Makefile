@@ -40,7 +40,7 @@ compat:
 
 # Throughput and latency, direct and through the gateway, in the same run.
 bench:
-	$(GO) run ./test/bench
+	$(GO) run ./test/bench $(BENCHFLAGS)
 
 dev:
 	$(GO) run ./cmd/strait dev
