@@ -254,17 +254,16 @@ func (s *Server) record(method, result string) {
 	s.metrics.Authentication(s.vc, method, result)
 }
 
-// failed records and logs a failed exchange and returns its Failure.
+// failed records a failed exchange and returns its Failure; the session,
+// which knows the connection, logs it.
 func (s *Server) failed(method string, f *Failure) *Failure {
 	s.record(method, ResultFailed)
-	s.log.Debug("authentication failed", "mechanism", f.Mechanism, "reason", f.Reason)
 	return f
 }
 
-// succeeded records and logs a successful terminated exchange.
+// succeeded records a successful terminated exchange; the session logs it.
 func (s *Server) succeeded(method, mech, principal string) {
 	s.record(method, ResultOK)
-	s.log.Debug("client authenticated", "mechanism", mech, "principal", principal)
 }
 
 // methodOf is the method label of a SASL mechanism name from a client,

@@ -86,7 +86,7 @@ func New(cfg *config.Config, log *slog.Logger) (*Gateway, error) {
 		}
 		built := builtVC{chain: chain, versions: protocol.NewVersions(vcCaps)}
 		if needsAuth(vc) {
-			srv, err := auth.NewServer(vc, cfg.Runtime.FailedAuthenticationDelay.D(), log.With("virtual_cluster", vc.Name), g.metrics)
+			srv, err := auth.NewServer(vc, cfg.Runtime.FailedAuthenticationDelay.D(), log, g.metrics)
 			if err != nil {
 				return nil, fmt.Errorf("virtual_clusters[%d].authentication: %w", i, err)
 			}

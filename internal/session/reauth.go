@@ -7,11 +7,32 @@ package session
 
 import (
 	"fmt"
+	"net"
+	"time"
 
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/strait-gw/strait/internal/protocol"
 )
+
+// reauthLead is how long before its planned time a backend connection
+// starts re-authenticating: a quarter of the session's lifetime, at most a
+// minute, so that requests in flight have time to finish first.
+func reauthLead(lifetime time.Duration) time.Duration {
+	return min(lifetime/4, time.Minute)
+}
+
+// awaitIdle waits until no request is in flight on the backend connection.
+func (s *session) awaitIdle() error {
+	for s.pending.Load() > 0 {
+		select {
+		case <-s.respDone:
+			return net.ErrClosed
+		case <-time.After(time.Millisecond):
+		}
+	}
+	return nil
+}
 
 // reauthClientID is the client id of the gateway's own requests.
 const reauthClientID = "strait"

@@ -207,6 +207,12 @@ func (s *session) saslAuthenticate(h protocol.RequestHeader, e inflight, p []byt
 		if !errors.Is(err, auth.ErrFailed) {
 			return err
 		}
+		reason := err.Error()
+		var f *auth.Failure
+		if errors.As(err, &f) {
+			reason = f.Reason
+		}
+		s.log.Debug("authentication failed", "mechanism", s.auth.mech, "reason", reason)
 		s.auth.exch = nil
 		// As Kafka's connection.failed.authentication.delay.ms: a
 		// client guessing passwords waits for each answer.

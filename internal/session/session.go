@@ -475,7 +475,14 @@ func (s *session) requests() error {
 			return fmt.Errorf("%w %s v%d: not advertised to this client", protocol.ErrUnsupportedVersion, kmsg.NameForKey(h.Key), h.Version)
 		}
 		s.obs.Request(h.Key, size)
-		if s.bauth.NeedsReauth(time.Now()) {
+		if s.bauth.NeedsReauth(time.Now().Add(reauthLead(s.bauth.Lifetime))) {
+			// The broker reads a request only once it has answered
+			// the ones before it: a request queued behind a Fetch
+			// that waits could reach it after the session ends. Near
+			// the end, let what is in flight finish, then log in again.
+			if err := s.awaitIdle(); err != nil {
+				return err
+			}
 			if err := s.reauthenticate(); err != nil {
 				return err
 			}

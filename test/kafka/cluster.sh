@@ -12,9 +12,20 @@
 #   PLAINTEXT      B+0..2    (inter-broker listener)
 #   SASL_PLAINTEXT B+10..12  PLAIN, SCRAM-SHA-256, SCRAM-SHA-512
 #                            users admin/admin-secret, alice/alice-secret,
-#                            bob/bob-secret and carol/carol-secret
+#                            bob/bob-secret and carol/carol-secret;
+#                            OAUTHBEARER (see below)
 #   SSL            B+20..22  ssl.client.auth=requested, CA in DIR/tls/ca.pem
 #   CONTROLLER     B+30..32
+#   SASL_REAUTH    B+40..42  SASL_PLAINTEXT with PLAIN and OAUTHBEARER and
+#                            connections.max.reauth.ms=5000 (KIP-368)
+#
+# OAUTHBEARER tokens are validated by Kafka's
+# OAuthBearerValidatorCallbackHandler against DIR/oauth/jwks.json (a file://
+# URL, allowed by -Dorg.apache.kafka.sasl.oauthbearer.allowed.urls, which
+# 4.x requires and 3.9 honours when set): RS256 tokens signed with the RSA
+# key DIR/oauth/signing.key (PKCS#8 PEM), key id strait-test, with iss
+# strait-test-idp, aud strait-kafka, sub, iat and exp. The principal is the
+# token's sub.
 #
 # ACLs are enforced by StandardAuthorizer with super.users User:ANONYMOUS
 # (every PLAINTEXT client, the inter-broker and controller listeners
@@ -51,6 +62,12 @@ MARKER="$WORK/.strait-kafka"
 NODES=(1 2 3)
 PASS="$STRAIT_KAFKA_STORE_PASSWORD"
 TLS="$WORK/tls"
+OAUTH="$WORK/oauth"
+OAUTH_KID=strait-test
+OAUTH_ISSUER=strait-test-idp
+OAUTH_AUDIENCE=strait-kafka
+JWKS_URL="file://$OAUTH/jwks.json"
+REAUTH_MS=5000
 
 tool() {
   "$HERE/kafka-tool.sh" "$VERSION" "$@"
@@ -71,6 +88,16 @@ live_pid() {
   # Guard against PID reuse: the command line must name this node's config.
   tr '\0' ' ' <"/proc/$pid/cmdline" | grep -qF "kafka.Kafka $(node_dir "$1")/server.properties" || return 1
   echo "$pid"
+}
+
+# Client listeners of this cluster's nodes: SASL_REAUTH only when the node
+# configs have it (a cluster started by an older cluster.sh and still
+# running does not).
+client_listeners() {
+  echo PLAINTEXT SASL_PLAINTEXT SSL
+  if grep -q '^listener.name.sasl_reauth' "$(node_dir 1)/server.properties" 2>/dev/null; then
+    echo SASL_REAUTH
+  fi
 }
 
 port_open() {
@@ -128,6 +155,26 @@ gen_tls() {
   touch "$TLS/.complete"
 }
 
+# OAuth key material: the RSA key tests sign tokens with and the JWKS that
+# holds its public half. The modulus is converted from openssl's hex to
+# base64url with coreutils' basenc.
+gen_oauth() {
+  [[ -f "$OAUTH/.complete" ]] && return 0
+  rm -rf "$OAUTH"
+  mkdir -p "$OAUTH"
+  openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$OAUTH/signing.key" 2>/dev/null
+  chmod 600 "$OAUTH/signing.key"
+  openssl pkey -in "$OAUTH/signing.key" -noout -text 2>/dev/null | grep -q 'publicExponent: 65537' ||
+    sk_die "unexpected RSA public exponent in $OAUTH/signing.key"
+  local modulus n e=AQAB # base64url of 65537
+  modulus="$(openssl rsa -in "$OAUTH/signing.key" -noout -modulus 2>/dev/null)"
+  n="$(printf '%s' "${modulus#Modulus=}" | basenc --base16 -d | basenc --base64url -w0 | tr -d '=')"
+  [[ -n "$n" ]] || sk_die "could not read the modulus of $OAUTH/signing.key"
+  printf '{"keys":[{"kty":"RSA","use":"sig","alg":"RS256","kid":"%s","n":"%s","e":"%s"}]}\n' \
+    "$OAUTH_KID" "$n" "$e" >"$OAUTH/jwks.json"
+  touch "$OAUTH/.complete"
+}
+
 write_client_configs() {
   local jaas_plain='org.apache.kafka.common.security.plain.PlainLoginModule required username="alice" password="alice-secret";'
   local jaas_scram='org.apache.kafka.common.security.scram.ScramLoginModule required username="alice" password="alice-secret";'
@@ -151,14 +198,15 @@ write_node_config() {
   local n="$1" dir
   dir="$(node_dir "$n")"
   mkdir -p "$dir/data" "$dir/logs"
-  local p s t c
+  local p s t c r
   p="$(sk_port "$VERSION" PLAINTEXT "$n")"
   s="$(sk_port "$VERSION" SASL_PLAINTEXT "$n")"
   t="$(sk_port "$VERSION" SSL "$n")"
   c="$(sk_port "$VERSION" CONTROLLER "$n")"
+  r="$(sk_port "$VERSION" SASL_REAUTH "$n")"
 
   local quorum advertised
-  advertised="PLAINTEXT://127.0.0.1:$p,SASL_PLAINTEXT://127.0.0.1:$s,SSL://127.0.0.1:$t"
+  advertised="PLAINTEXT://127.0.0.1:$p,SASL_PLAINTEXT://127.0.0.1:$s,SSL://127.0.0.1:$t,SASL_REAUTH://127.0.0.1:$r"
   if [[ "$MAJOR" == 4 ]]; then
     # Dynamic quorum (KIP-853): voters are fixed at format time.
     quorum="controller.quorum.bootstrap.servers=$(sk_bootstrap "$VERSION" CONTROLLER)"
@@ -177,16 +225,32 @@ node.id=$n
 process.roles=broker,controller
 $quorum
 controller.listener.names=CONTROLLER
-listeners=PLAINTEXT://127.0.0.1:$p,SASL_PLAINTEXT://127.0.0.1:$s,SSL://127.0.0.1:$t,CONTROLLER://127.0.0.1:$c
+listeners=PLAINTEXT://127.0.0.1:$p,SASL_PLAINTEXT://127.0.0.1:$s,SSL://127.0.0.1:$t,CONTROLLER://127.0.0.1:$c,SASL_REAUTH://127.0.0.1:$r
 advertised.listeners=$advertised
-listener.security.protocol.map=PLAINTEXT:PLAINTEXT,SASL_PLAINTEXT:SASL_PLAINTEXT,SSL:SSL,CONTROLLER:PLAINTEXT
+listener.security.protocol.map=PLAINTEXT:PLAINTEXT,SASL_PLAINTEXT:SASL_PLAINTEXT,SSL:SSL,CONTROLLER:PLAINTEXT,SASL_REAUTH:SASL_PLAINTEXT
 inter.broker.listener.name=PLAINTEXT
 log.dirs=$dir/data
 
-sasl.enabled.mechanisms=PLAIN,SCRAM-SHA-256,SCRAM-SHA-512
+sasl.enabled.mechanisms=PLAIN,SCRAM-SHA-256,SCRAM-SHA-512,OAUTHBEARER
 listener.name.sasl_plaintext.plain.sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required username="admin" password="admin-secret" user_admin="admin-secret" user_alice="alice-secret" user_bob="bob-secret" user_carol="carol-secret";
 listener.name.sasl_plaintext.scram-sha-256.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;
 listener.name.sasl_plaintext.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;
+listener.name.sasl_plaintext.oauthbearer.sasl.jaas.config=org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginModule required;
+listener.name.sasl_plaintext.oauthbearer.sasl.server.callback.handler.class=org.apache.kafka.common.security.oauthbearer.OAuthBearerValidatorCallbackHandler
+
+# OAUTHBEARER: tokens signed by the key of DIR/oauth (see gen_oauth).
+sasl.oauthbearer.jwks.endpoint.url=$JWKS_URL
+sasl.oauthbearer.expected.issuer=$OAUTH_ISSUER
+sasl.oauthbearer.expected.audience=$OAUTH_AUDIENCE
+
+# SASL_REAUTH: sessions last at most ${REAUTH_MS} ms (KIP-368); a client
+# re-authenticates on its connection, or is disconnected at its next request
+# other than a SaslHandshake.
+listener.name.sasl_reauth.sasl.enabled.mechanisms=PLAIN,OAUTHBEARER
+listener.name.sasl_reauth.connections.max.reauth.ms=$REAUTH_MS
+listener.name.sasl_reauth.plain.sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required username="admin" password="admin-secret" user_admin="admin-secret" user_alice="alice-secret" user_bob="bob-secret" user_carol="carol-secret";
+listener.name.sasl_reauth.oauthbearer.sasl.jaas.config=org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginModule required;
+listener.name.sasl_reauth.oauthbearer.sasl.server.callback.handler.class=org.apache.kafka.common.security.oauthbearer.OAuthBearerValidatorCallbackHandler
 
 ssl.keystore.type=PKCS12
 ssl.keystore.location=$TLS/broker.p12
@@ -320,7 +384,9 @@ start_node() {
     "$(sk_java)" "${heap_opts[@]}" \
     -XX:+UseG1GC -XX:MaxGCPauseMillis=20 -XX:InitiatingHeapOccupancyPercent=35 \
     -XX:+ExitOnOutOfMemoryError -Djava.awt.headless=true \
-    "-Dkafka.logs.dir=$dir/logs" "$log_opts" "${jvm_opts[@]+"${jvm_opts[@]}"}" \
+    "-Dkafka.logs.dir=$dir/logs" "$log_opts" \
+    "-Dorg.apache.kafka.sasl.oauthbearer.allowed.urls=$JWKS_URL" \
+    "${jvm_opts[@]+"${jvm_opts[@]}"}" \
     -cp "$LIBS/*" kafka.Kafka "$dir/server.properties" \
     </dev/null >"$dir/stdout.log" 2>&1 8>&- &
   # Wait for the PID file so stop/status can find the node at once.
@@ -355,7 +421,7 @@ wait_ready() {
     done
     local ports_up=1
     for n in "${NODES[@]}"; do
-      for l in PLAINTEXT SASL_PLAINTEXT SSL; do
+      for l in $(client_listeners); do
         port_open "$(sk_port "$VERSION" "$l" "$n")" || ports_up=0
       done
     done
@@ -394,6 +460,19 @@ STRAIT_KAFKA_TRUSTSTORE=$TLS/truststore.p12
 STRAIT_KAFKA_CLIENT_KEYSTORE=$TLS/client.p12
 STRAIT_KAFKA_CLUSTER_ID=$(cat "$WORK/cluster.id")
 EOF
+  # A cluster started before OAUTHBEARER and SASL_REAUTH existed (and still
+  # running) has neither: tests then skip what needs them.
+  [[ "$(client_listeners)" == *SASL_REAUTH* ]] || return 0
+  cat >>"$WORK/cluster.env" <<EOF
+STRAIT_KAFKA_OAUTH_SIGNING_KEY=$OAUTH/signing.key
+STRAIT_KAFKA_OAUTH_JWKS=$OAUTH/jwks.json
+STRAIT_KAFKA_OAUTH_KID=$OAUTH_KID
+STRAIT_KAFKA_OAUTH_ISSUER=$OAUTH_ISSUER
+STRAIT_KAFKA_OAUTH_AUDIENCE=$OAUTH_AUDIENCE
+STRAIT_KAFKA_REAUTH_PORTS=$(sk_ports "$VERSION" SASL_REAUTH)
+STRAIT_KAFKA_REAUTH_BOOTSTRAP=$(sk_bootstrap "$VERSION" SASL_REAUTH)
+STRAIT_KAFKA_REAUTH_MS=$REAUTH_MS
+EOF
 }
 
 all_running() {
@@ -423,7 +502,7 @@ cmd_start() {
 
   local n l port
   for n in "${NODES[@]}"; do
-    for l in PLAINTEXT SASL_PLAINTEXT SSL CONTROLLER; do
+    for l in PLAINTEXT SASL_PLAINTEXT SSL CONTROLLER SASL_REAUTH; do
       port="$(sk_port "$VERSION" "$l" "$n")"
       if port_open "$port"; then
         sk_die "port $port ($l of node $n) is already in use; stop the other cluster or set STRAIT_KAFKA_PORT_BASE"
@@ -435,6 +514,7 @@ cmd_start() {
   touch "$MARKER"
   STARTING=1
   gen_tls
+  gen_oauth
   write_client_configs
   for n in "${NODES[@]}"; do
     write_node_config "$n"
@@ -451,6 +531,7 @@ cmd_start() {
   echo "  PLAINTEXT      $(sk_bootstrap "$VERSION" PLAINTEXT)"
   echo "  SASL_PLAINTEXT $(sk_bootstrap "$VERSION" SASL_PLAINTEXT)"
   echo "  SSL            $(sk_bootstrap "$VERSION" SSL)"
+  echo "  SASL_REAUTH    $(sk_bootstrap "$VERSION" SASL_REAUTH)"
 }
 
 stop_nodes() {
@@ -502,7 +583,7 @@ cmd_status() {
   for n in "${NODES[@]}"; do
     if pid="$(live_pid "$n")"; then
       line="node $n: up (pid $pid)"
-      for l in PLAINTEXT SASL_PLAINTEXT SSL CONTROLLER; do
+      for l in $(client_listeners) CONTROLLER; do
         port="$(sk_port "$VERSION" "$l" "$n")"
         if port_open "$port"; then
           line+=" $l:$port"

@@ -57,6 +57,12 @@ strait_kafka_env() {
   export STRAIT_KAFKA_SASL_USER=alice STRAIT_KAFKA_SASL_PASSWORD=alice-secret
   export STRAIT_KAFKA_SASL_ADMIN_USER=admin STRAIT_KAFKA_SASL_ADMIN_PASSWORD=admin-secret
   export STRAIT_KAFKA_CLUSTER_ID=""
+  # OAUTHBEARER and the SASL_REAUTH listener: only what a started cluster
+  # records in cluster.env (one started by an older cluster.sh has neither,
+  # and the tests that need them skip).
+  unset STRAIT_KAFKA_OAUTH_SIGNING_KEY STRAIT_KAFKA_OAUTH_JWKS STRAIT_KAFKA_OAUTH_KID \
+    STRAIT_KAFKA_OAUTH_ISSUER STRAIT_KAFKA_OAUTH_AUDIENCE \
+    STRAIT_KAFKA_REAUTH_PORTS STRAIT_KAFKA_REAUTH_BOOTSTRAP STRAIT_KAFKA_REAUTH_MS
 
   # A started cluster's own record wins (it knows the DIR and ports it used).
   if [[ -f "$dir/cluster.env" ]]; then

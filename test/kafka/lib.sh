@@ -77,6 +77,7 @@ sk_port_base() {
 #   SASL_PLAINTEXT B + 10 + (n-1)
 #   SSL            B + 20 + (n-1)
 #   CONTROLLER     B + 30 + (n-1)
+#   SASL_REAUTH    B + 40 + (n-1)   (SASL_PLAINTEXT, connections.max.reauth.ms)
 sk_port() { # VERSION LISTENER NODE
   local base off
   base="$(sk_port_base "$1")"
@@ -85,6 +86,7 @@ sk_port() { # VERSION LISTENER NODE
     SASL_PLAINTEXT) off=10 ;;
     SSL) off=20 ;;
     CONTROLLER) off=30 ;;
+    SASL_REAUTH) off=40 ;;
     *) sk_die "unknown listener $2" ;;
   esac
   echo $((base + off + $3 - 1))

@@ -44,8 +44,9 @@ type oauthBroker struct {
 }
 
 // oauthKafka returns the OAUTHBEARER settings of the test cluster, or
-// skips: test/kafka/cluster.sh does not configure OAUTHBEARER yet. The
-// broker needs, on the listener of STRAIT_KAFKA_SASL_BOOTSTRAP:
+// skips when it has none (a cluster started by a cluster.sh older than
+// OAUTHBEARER). test/kafka/cluster.sh configures, on the listener of
+// STRAIT_KAFKA_SASL_BOOTSTRAP (and on SASL_REAUTH):
 //
 //	sasl.enabled.mechanisms=...,OAUTHBEARER
 //	listener.name.sasl_plaintext.oauthbearer.sasl.jaas.config=org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginModule required;
@@ -54,7 +55,7 @@ type oauthBroker struct {
 //	sasl.oauthbearer.expected.issuer=$STRAIT_KAFKA_OAUTH_ISSUER
 //	sasl.oauthbearer.expected.audience=$STRAIT_KAFKA_OAUTH_AUDIENCE
 //
-// and, from Kafka 4.0, the JVM option
+// and the JVM option (which Kafka 4 requires)
 // -Dorg.apache.kafka.sasl.oauthbearer.allowed.urls=file://DIR/oauth/jwks.json.
 // STRAIT_KAFKA_OAUTH_SIGNING_KEY is the PEM (PKCS#8) RSA key whose public
 // half the JWKS holds, with key id STRAIT_KAFKA_OAUTH_KID (default
@@ -308,7 +309,7 @@ func (r *rawConn) reauthenticate(ctx context.Context, c *backend.Cluster, a back
 // connections.max.reauth.ms: a connection re-authenticated in time lives on
 // past its first session; one that is not is closed by Kafka. The metadata
 // client re-authenticates by itself. Skipped unless the cluster has such a
-// listener (test/kafka/cluster.sh has none yet): STRAIT_KAFKA_REAUTH_BOOTSTRAP
+// listener (test/kafka/cluster.sh's SASL_REAUTH): STRAIT_KAFKA_REAUTH_BOOTSTRAP
 // names it (PLAIN admin/admin-secret, and OAUTHBEARER as in oauthKafka),
 // STRAIT_KAFKA_REAUTH_MS its connections.max.reauth.ms.
 func TestBackendSASLReauthRealKafka(t *testing.T) {

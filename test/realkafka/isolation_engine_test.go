@@ -12,6 +12,7 @@ package realkafka
 import (
 	"context"
 	"fmt"
+	"os"
 	"slices"
 	"sort"
 	"strings"
@@ -435,8 +436,22 @@ func (e *engine) once(ctx context.Context, a *attempt, v int16, what string, n, 
 	}
 }
 
+// unsupportedOn3 reports whether Kafka 3.x lacks what attempt a controls:
+// KIP-848 consumer groups (off by default before 4.0) and group configs
+// (4.0+). Those controls cannot succeed there, even directly; the attacks
+// still run.
+func unsupportedOn3(a *attempt) bool {
+	if !strings.HasPrefix(os.Getenv("STRAIT_KAFKA_VERSION"), "3.") {
+		return false
+	}
+	return a.key == 68 || a.key == 69 || strings.Contains(a.label, "group configs")
+}
+
 // control sends a with A's own names through A: it must succeed.
 func (e *engine) control(ctx context.Context, a *attempt, v int16, r role) {
+	if unsupportedOn3(a) {
+		return
+	}
 	w := e.w
 	n := w.aNames.clone()
 	if a.ctrlNames != nil {
