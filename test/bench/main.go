@@ -33,6 +33,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/sasl/scram"
 
 	"github.com/strait-gw/strait/internal/config"
 	"github.com/strait-gw/strait/internal/devcluster"
@@ -101,7 +102,8 @@ func main() {
 	gwProc := children[len(children)-1].Process.Pid
 	tlsDial := testenv.LoopbackTLSDialer(&tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS13})
 	targets := []target{{name: "direct", addr: bootstrap[0]}, {name: "gateway", addr: gw[0], viaGateway: true},
-		{name: "gateway-namespace", addr: gw[2], viaGateway: true}, {name: "gateway-acls", addr: gw[3], viaGateway: true}}
+		{name: "gateway-namespace", addr: gw[2], viaGateway: true}, {name: "gateway-acls", addr: gw[3], viaGateway: true},
+		{name: "gateway-scram", addr: gw[4], viaGateway: true, opts: []kgo.Opt{kgo.SASL(scram.Auth{User: "bench", Pass: "bench-secret"}.AsSha256Mechanism())}}}
 	if *baseline != "" {
 		bin := buildBaseline(dir, *baseline)
 		old := strings.Fields(childOf(bin, "-role=gateway", "-bootstrap="+strings.Join(bootstrap, ",")))
@@ -162,6 +164,10 @@ func main() {
 	row("namespace consume (topic ids)", "direct", "gateway-namespace", cons)
 	row("acls produce", "direct", "gateway-acls", prod)
 	row("acls consume", "direct", "gateway-acls", cons)
+	row("SCRAM terminate produce", "direct", "gateway-scram", prod)
+	row("SCRAM terminate consume", "direct", "gateway-scram", cons)
+	row("SCRAM produce vs anonymous", "gateway", "gateway-scram", prod)
+	row("SCRAM consume vs anonymous", "gateway", "gateway-scram", cons)
 	row("namespace produce vs no policy", "gateway", "gateway-namespace", prod)
 	row("acls produce vs no policy", "gateway", "gateway-acls", prod)
 	if *baseline != "" {
@@ -312,10 +318,11 @@ func buildBaseline(dir, rev string) string {
 // port-mapping listener for a virtual cluster without policies, when
 // certDir is set an SNI listener (TLS 1.3) on one port for the same
 // virtual cluster, and port-mapping listeners for a virtual cluster with a
-// namespace and one with ACLs enforced on the gateway. It returns their
+// namespace, one with ACLs enforced on the gateway and one whose clients
+// log in with SCRAM-SHA-256 checked by the gateway. It returns their
 // bootstrap addresses in that order ("-" for no SNI listener).
 func startGateway(bootstrap []string, certDir string) []string {
-	base, err := testenv.FindFreePorts(34)
+	base, err := testenv.FindFreePorts(45)
 	check(err)
 	quoted := make([]string, len(bootstrap))
 	for i, s := range bootstrap {
@@ -342,6 +349,10 @@ virtual_clusters:
             - {resource_type: group, action: allow, operations: [{name: all}], resource_names: [{match: "*"}]}
             - {resource_type: cluster, action: allow, operations: [{name: idempotent_write}]}
             - {resource_type: topic, action: deny, operations: [{name: all}], resource_names: [{match: "secret-*"}]}
+  - name: scram
+    destination: kafka
+    authentication:
+      - {type: sasl_scram, algorithm: sha256, mediation: terminate, principals: [{username: bench, password: bench-secret}]}
 listeners:
   - name: plain
     ports: ["%[2]d-%[3]d"]
@@ -358,7 +369,12 @@ listeners:
     policies:
       - type: forward_to_virtual_cluster
         config: {type: port_mapping, destination: acl, advertised_host: 127.0.0.1}
-`, strings.Join(quoted, ", "), base, base+10, base+12, base+22, base+23, base+33)
+  - name: scram
+    ports: ["%[8]d-%[9]d"]
+    policies:
+      - type: forward_to_virtual_cluster
+        config: {type: port_mapping, destination: scram, advertised_host: 127.0.0.1}
+`, strings.Join(quoted, ", "), base, base+10, base+12, base+22, base+23, base+33, base+34, base+44)
 	sni := "-"
 	if certDir != "" {
 		text += fmt.Sprintf(`  - name: sni
@@ -386,7 +402,7 @@ listeners:
 		time.Sleep(20 * time.Millisecond)
 	}
 	addr := func(p int) string { return net.JoinHostPort("127.0.0.1", strconv.Itoa(p)) }
-	return []string{addr(base), sni, addr(base + 12), addr(base + 23)}
+	return []string{addr(base), sni, addr(base + 12), addr(base + 23), addr(base + 34)}
 }
 
 func client(tg target, opts ...kgo.Opt) *kgo.Client {
