@@ -11,18 +11,17 @@ import (
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/strait-gw/strait/internal/protocol"
 )
 
 // versionsMaxAge is how long an answer is used before it is asked again.
 const versionsMaxAge = time.Minute
 
-// maxKeys covers every API key.
-const maxKeys = 128
-
 // advertised caches a backend's ApiVersions answer. The zero value is
 // empty.
 type advertised struct {
-	max      atomic.Pointer[[maxKeys]int16]
+	max      atomic.Pointer[[protocol.MaxKey]int16]
 	fetched  atomic.Int64 // UnixNano of the last attempt
 	fetching atomic.Bool
 }
@@ -31,7 +30,7 @@ type advertised struct {
 // -1 for keys not advertised) that the backend advertised when last asked,
 // or nil before it first answered. A stale answer is refreshed in the
 // background; the call never blocks.
-func (c *Cluster) AdvertisedVersions() *[maxKeys]int16 {
+func (c *Cluster) AdvertisedVersions() *[protocol.MaxKey]int16 {
 	a := &c.versions
 	if time.Since(time.Unix(0, a.fetched.Load())) > versionsMaxAge && a.fetching.CompareAndSwap(false, true) {
 		a.fetched.Store(time.Now().UnixNano())
@@ -44,16 +43,7 @@ func (c *Cluster) AdvertisedVersions() *[maxKeys]int16 {
 				a.fetched.Store(0) // ask again at the next call
 				return
 			}
-			var max [maxKeys]int16
-			for i := range max {
-				max[i] = -1
-			}
-			for _, k := range resp.ApiKeys {
-				if k.ApiKey >= 0 && int(k.ApiKey) < maxKeys {
-					max[k.ApiKey] = k.MaxVersion
-				}
-			}
-			a.max.Store(&max)
+			a.max.Store(protocol.AdvertisedMax(resp))
 		}()
 	}
 	return a.max.Load()

@@ -150,3 +150,18 @@ func (v *Versions) IntersectAPIVersions(resp *kmsg.ApiVersionsResponse) {
 	}
 	resp.ApiKeys = kept
 }
+
+// AdvertisedMax returns the highest version of each API key that resp
+// advertises, -1 for the keys it does not.
+func AdvertisedMax(resp *kmsg.ApiVersionsResponse) *[MaxKey]int16 {
+	var max [MaxKey]int16
+	for i := range max {
+		max[i] = -1
+	}
+	for _, k := range resp.ApiKeys {
+		if k.ApiKey >= 0 && k.ApiKey < MaxKey {
+			max[k.ApiKey] = k.MaxVersion
+		}
+	}
+	return &max
+}

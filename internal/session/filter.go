@@ -34,10 +34,9 @@ func (s *session) filterRequest(h protocol.RequestHeader, e inflight, p []byte, 
 		return err
 	}
 	req := kmsg.RequestForKey(h.Key)
-	req.SetVersion(h.Version)
-	if err := req.ReadFrom(frame[4+h.Len:]); err != nil {
+	if err := decodeBody(h, frame, req); err != nil {
 		s.obs.Error(h.Key)
-		return fmt.Errorf("%w: decoding %s v%d request: %v", protocol.ErrMalformed, kmsg.NameForKey(h.Key), h.Version, err)
+		return err
 	}
 	respond := true
 	if pr, ok := req.(*kmsg.ProduceRequest); ok {

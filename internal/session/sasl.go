@@ -130,11 +130,16 @@ func (s *session) decodeRequest(h protocol.RequestHeader, p []byte, size int, re
 	if err != nil {
 		return nil, pooled, err
 	}
+	return frame, pooled, decodeBody(h, frame, req)
+}
+
+// decodeBody decodes the body of the request frame into req.
+func decodeBody(h protocol.RequestHeader, frame []byte, req kmsg.Request) error {
 	req.SetVersion(h.Version)
 	if err := req.ReadFrom(frame[4+h.Len:]); err != nil {
-		return nil, pooled, fmt.Errorf("%w: decoding %s v%d request: %v", protocol.ErrMalformed, kmsg.NameForKey(h.Key), h.Version, err)
+		return fmt.Errorf("%w: decoding %s v%d request: %v", protocol.ErrMalformed, kmsg.NameForKey(h.Key), h.Version, err)
 	}
-	return frame, pooled, nil
+	return nil
 }
 
 // answer queues a response the gateway makes for the request in p; with

@@ -475,7 +475,7 @@ func (s *session) requests() error {
 			return fmt.Errorf("%w %s v%d: not advertised to this client", protocol.ErrUnsupportedVersion, kmsg.NameForKey(h.Key), h.Version)
 		}
 		s.obs.Request(h.Key, size)
-		if s.bauth.NeedsReauth(time.Now().Add(reauthLead(s.bauth.Lifetime))) {
+		if !s.bauth.ReauthAt.IsZero() && s.bauth.NeedsReauth(time.Now().Add(reauthLead(s.bauth.Lifetime))) {
 			// The broker reads a request only once it has answered
 			// the ones before it: a request queued behind a Fetch
 			// that waits could reach it after the session ends. Near
@@ -734,10 +734,7 @@ func (s *session) rewrite(e inflight, p []byte, size int) error {
 		frame = withSize(out)
 	}
 	if e.key == kmsg.ApiVersions.Int16() {
-		if s.ownsSASL() {
-			frame = s.withOwnSASLVersions(e.version, frame, hl)
-		}
-		s.noteAdvertised(e.version, frame[4+hl:])
+		frame = s.apiVersionsAnswer(e.version, frame, hl)
 	}
 	if _, err := s.client.Write(frame); err != nil {
 		return err
@@ -755,63 +752,45 @@ func (s *session) ownsSASL() bool {
 	return s.cfg.Auth != nil && s.cfg.BackendMode == backend.Authenticate
 }
 
-// withOwnSASLVersions returns the ApiVersions response frame with the
-// versions of SaslHandshake and SaslAuthenticate the gateway serves: v0-1
-// and v0-2, as Kafka advertises them (librdkafka starts SASL only when
-// SaslHandshake v0 is in range; the gateway then gets v1, and refuses v0
-// with UNSUPPORTED_VERSION), whatever the backend advertises.
-func (s *session) withOwnSASLVersions(version int16, frame []byte, hl int) []byte {
+// apiVersionsAnswer finishes an ApiVersions answer for the client. When
+// the gateway answers SASL itself, the answer gives its own versions of
+// SaslHandshake and SaslAuthenticate: v0-1 and v0-2, as Kafka advertises
+// them (librdkafka starts SASL only when SaslHandshake v0 is in range; the
+// gateway then gets v1, and refuses v0 with UNSUPPORTED_VERSION), whatever
+// the backend advertises. It also records what the client was told: from
+// then on a request outside it closes the connection rather than reach a
+// backend that might serve what the gateway does not (a key the backend
+// supports without advertising it, say).
+func (s *session) apiVersionsAnswer(version int16, frame []byte, hl int) []byte {
 	body := frame[4+hl:]
 	if len(body) >= 2 && body[0] == 0 && body[1] == 35 {
-		return frame
+		return frame // UNSUPPORTED_VERSION: the client retries
 	}
 	resp := kmsg.NewPtrApiVersionsResponse()
 	resp.Version = version
 	if err := resp.ReadFrom(body); err != nil || resp.ErrorCode != 0 {
 		return frame
 	}
-	own := map[int16]int16{
-		kmsg.SASLHandshake.Int16():    min(1, s.versions.Max(kmsg.SASLHandshake.Int16())),
-		kmsg.SASLAuthenticate.Int16(): min(2, s.versions.Max(kmsg.SASLAuthenticate.Int16())),
-	}
-	for i := range resp.ApiKeys {
-		if max, ok := own[resp.ApiKeys[i].ApiKey]; ok {
-			resp.ApiKeys[i].MinVersion, resp.ApiKeys[i].MaxVersion = 0, max
-			delete(own, resp.ApiKeys[i].ApiKey)
+	if s.ownsSASL() {
+		own := map[int16]int16{
+			kmsg.SASLHandshake.Int16():    min(1, s.versions.Max(kmsg.SASLHandshake.Int16())),
+			kmsg.SASLAuthenticate.Int16(): min(2, s.versions.Max(kmsg.SASLAuthenticate.Int16())),
 		}
-	}
-	for key, max := range own {
-		k := kmsg.NewApiVersionsResponseApiKey()
-		k.ApiKey, k.MinVersion, k.MaxVersion = key, 0, max
-		resp.ApiKeys = append(resp.ApiKeys, k)
-	}
-	out := append(append([]byte(nil), frame[:4+hl]...), resp.AppendTo(nil)...)
-	return withSize(out)
-}
-
-// noteAdvertised records the versions an ApiVersions answer advertised to
-// the client: from then on a request outside them closes the connection
-// rather than reach a backend that might serve what the gateway does not
-// (a key the backend supports without advertising it, say).
-func (s *session) noteAdvertised(version int16, body []byte) {
-	if len(body) >= 2 && body[0] == 0 && body[1] == 35 {
-		return // UNSUPPORTED_VERSION: the client retries
-	}
-	resp := kmsg.NewPtrApiVersionsResponse()
-	resp.Version = version
-	if err := resp.ReadFrom(body); err != nil || resp.ErrorCode != 0 {
-		return
-	}
-	var max [protocol.MaxKey]int16
-	for i := range max {
-		max[i] = -1
-	}
-	for _, k := range resp.ApiKeys {
-		if k.ApiKey >= 0 && int(k.ApiKey) < len(max) {
-			max[k.ApiKey] = k.MaxVersion
+		for i := range resp.ApiKeys {
+			if max, ok := own[resp.ApiKeys[i].ApiKey]; ok {
+				resp.ApiKeys[i].MinVersion, resp.ApiKeys[i].MaxVersion = 0, max
+				delete(own, resp.ApiKeys[i].ApiKey)
+			}
 		}
+		for key, max := range own {
+			k := kmsg.NewApiVersionsResponseApiKey()
+			k.ApiKey, k.MinVersion, k.MaxVersion = key, 0, max
+			resp.ApiKeys = append(resp.ApiKeys, k)
+		}
+		frame = withSize(append(append([]byte(nil), frame[:4+hl]...), resp.AppendTo(nil)...))
 	}
-	s.advertised.Store(&max)
+	s.advertised.Store(protocol.AdvertisedMax(resp))
+	return frame
 }
 
 type nopObserver struct{}
