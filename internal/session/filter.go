@@ -20,6 +20,16 @@ import (
 // busy. Buffers stay with the pool, not with a session.
 var encodePool = sync.Pool{New: func() any { b := make([]byte, 0, 64<<10); return &b }}
 
+// putEncodeBuf returns a buffer to encodePool, emptied; one that grew
+// beyond a few frames is left to the garbage collector.
+func putEncodeBuf(b *[]byte) {
+	if cap(*b) > 4<<20 {
+		return
+	}
+	*b = (*b)[:0]
+	encodePool.Put(b)
+}
+
 // errRefusedAcks0 ends a session whose acks=0 produce a policy refused:
 // there is no response to carry the error, so, as a broker does, the
 // gateway closes the connection and the client learns of it.
@@ -63,7 +73,7 @@ func (s *session) filterRequest(h protocol.RequestHeader, e inflight, p []byte, 
 		return err
 	}
 	buf := encodePool.Get().(*[]byte)
-	defer encodePool.Put(buf)
+	defer putEncodeBuf(buf)
 	out := append((*buf)[:0], frame[:4+h.Len]...)
 	out = withSize(req.AppendTo(out))
 	*buf = out[:0]
@@ -108,7 +118,7 @@ func (s *session) filterResponse(e inflight, p []byte, size int) error {
 		return err
 	}
 	buf := encodePool.Get().(*[]byte)
-	defer encodePool.Put(buf)
+	defer putEncodeBuf(buf)
 	out := append((*buf)[:0], frame[:4+hl]...)
 	out = withSize(resp.AppendTo(out))
 	*buf = out[:0]

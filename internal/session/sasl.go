@@ -326,7 +326,7 @@ func (s *session) passthroughResponse(e inflight, p []byte, size int) error {
 			// must re-authenticate by then, so it is told.
 			resp.SessionLifetimeMillis = r.Lifetime.Milliseconds()
 			if e.version >= 1 {
-				frame = withSize(resp.AppendTo(append(s.scratch[:0], frame[:4+hl]...)))
+				frame = withSize(resp.AppendTo(append([]byte(nil), frame[:4+hl]...)))
 			}
 		case backendLife > 0:
 			r.Lifetime = backendLife

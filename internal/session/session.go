@@ -6,7 +6,6 @@
 package session
 
 import (
-	"bufio"
 	"context"
 	"encoding/binary"
 	"errors"
@@ -126,21 +125,14 @@ type session struct {
 	obs      Observer
 	client   net.Conn
 	backend  net.Conn
-	cr, br   *bufio.Reader
-	fifo     chan inflight
+	cr, br   *reader
+	fifo     *queue
 	respDone chan struct{}
 	draining atomic.Bool
-	// pending counts requests queued and not yet answered. Once the
-	// request loop has ended and it is zero, the response loop only
-	// watches an idle backend and can be woken to end.
-	pending atomic.Int32
-	// The backend watcher: watchReq starts one peek, watchDone has its
-	// result; watching is owned by the response loop.
-	watchReq  chan struct{}
-	watchDone chan error
-	watching  bool
-	scratch   []byte
-	versions  *protocol.Versions
+	// pending counts requests queued and not yet answered: awaitIdle
+	// waits for it to reach zero.
+	pending  atomic.Int32
+	versions *protocol.Versions
 	// ctx is the session's context; conn is what policies see of the
 	// connection.
 	ctx  context.Context
@@ -155,10 +147,12 @@ type session struct {
 	bauth        backend.Auth
 	internalCorr int32
 	// bmu guards backend against drain and close from other goroutines
-	// while the request loop dials it; closed is set once the session
-	// ends. backendUp tells the response loop the backend exists.
+	// while the request loop dials it, and its deadlines; closed is set
+	// once the session ends, drainEnd once it drains. backendUp tells the
+	// response loop the backend exists.
 	bmu       sync.Mutex
 	closed    bool
+	drainEnd  time.Time
 	backendUp atomic.Bool
 	// started is set once the first request has been read.
 	started bool
@@ -189,14 +183,15 @@ func Serve(ctx context.Context, client net.Conn, cfg *Config) {
 	// refused before it authenticates, never costs a backend connection.
 	s := &session{
 		cfg: cfg, log: log, obs: obs, client: client,
-		cr:        bufio.NewReaderSize(client, bufSize),
-		fifo:      make(chan inflight, maxInflight),
-		respDone:  make(chan struct{}),
-		versions:  cfg.Versions,
-		watchReq:  make(chan struct{}, 1),
-		watchDone: make(chan error, 1),
-		ctx:       ctx,
+		cr:       newReader(client),
+		fifo:     newQueue(),
+		respDone: make(chan struct{}),
+		versions: cfg.Versions,
+		ctx:      ctx,
 	}
+	// The response loop waits for the backend when nothing is in flight;
+	// a response the gateway makes itself wakes it.
+	s.fifo.wake = func() { _ = s.backend.SetReadDeadline(time.Now()) }
 	if cfg.Chain.Len() > 0 || cfg.Auth != nil {
 		id := policy.Auth{Type: "anonymous"}
 		if cfg.Principal != "" {
@@ -211,27 +206,28 @@ func Serve(ctx context.Context, client net.Conn, cfg *Config) {
 	}
 	go func() {
 		defer close(s.respDone)
-		defer close(s.watchReq)
 		if err := s.responses(); err != nil && !s.draining.Load() {
 			s.logEnd("backend", err)
 		}
 		// Unblock the request loop if it is still reading.
 		client.Close()
 		s.closeBackend()
+		if s.br != nil {
+			s.br.Close()
+		}
 	}()
 	stop := context.AfterFunc(ctx, s.drain)
 	defer stop()
 
 	err := s.requests()
-	close(s.fifo)
+	s.cr.Close()
+	// Closing the queue wakes the response loop if it waits for the
+	// backend with nothing in flight.
+	s.fifo.close()
 	switch {
 	case errors.Is(err, errDrained), errors.Is(err, io.EOF), errors.Is(err, os.ErrDeadlineExceeded) && s.draining.Load():
-		// Clean end: let in-flight responses finish, and wake the
-		// response loop if it is idle, watching the backend.
+		// Clean end: let in-flight responses finish.
 		s.drain()
-		if s.pending.Load() == 0 && s.backend != nil {
-			_ = s.backend.SetReadDeadline(time.Now())
-		}
 	case err != nil:
 		s.logEnd("request", err)
 		client.Close()
@@ -274,9 +270,24 @@ func (s *session) ensureBackend() error {
 	if s.backend != nil {
 		return nil
 	}
-	dctx, cancel := context.WithTimeout(s.ctx, 10*time.Second)
-	conn, bauth, err := s.cfg.Dial(dctx, s.cfg.BackendMode)
-	cancel()
+	// The dial (name resolution, TLS, SASL) runs on a goroutine of its
+	// own: its deep stack is freed when it ends rather than kept by the
+	// request loop for the life of the connection.
+	type dialed struct {
+		conn  net.Conn
+		bauth backend.Auth
+		err   error
+	}
+	ch := make(chan dialed, 1)
+	go func() {
+		dctx, cancel := context.WithTimeout(s.ctx, 10*time.Second)
+		defer cancel()
+		var d dialed
+		d.conn, d.bauth, d.err = s.cfg.Dial(dctx, s.cfg.BackendMode)
+		ch <- d
+	}()
+	d := <-ch
+	conn, bauth, err := d.conn, d.bauth, d.err
 	if err != nil {
 		s.log.Warn("closing client: backend unreachable", "err", err)
 		return errBackendUnreachable
@@ -287,14 +298,13 @@ func (s *session) ensureBackend() error {
 		conn.Close()
 		return net.ErrClosed
 	}
-	s.backend, s.br, s.bauth = conn, bufio.NewReaderSize(conn, bufSize), bauth
+	s.backend, s.br, s.bauth = conn, newReader(conn), bauth
 	if s.draining.Load() {
-		_ = conn.SetDeadline(time.Now().Add(s.cfg.Drain))
+		_ = conn.SetDeadline(s.drainEnd)
 	}
 	s.bmu.Unlock()
 	s.backendUp.Store(true)
 	s.log.Debug("backend connected", "backend", conn.RemoteAddr().String())
-	go s.watch()
 	return nil
 }
 
@@ -318,6 +328,7 @@ func (s *session) drain() {
 	_ = s.client.SetReadDeadline(time.Now())
 	_ = s.client.SetWriteDeadline(end)
 	s.bmu.Lock()
+	s.drainEnd = end
 	if s.backend != nil {
 		_ = s.backend.SetDeadline(end)
 	}
@@ -341,7 +352,7 @@ func (s *session) logEnd(side string, err error) {
 // peekFrame returns the start of the next frame, size prefix included: the
 // whole frame if it fits in the buffer, else as much as the buffer holds.
 // The bytes stay valid until the reader is used again.
-func peekFrame(r *bufio.Reader, maxFrame int32) (p []byte, size int, err error) {
+func peekFrame(r *reader, maxFrame int32) (p []byte, size int, err error) {
 	p, err = r.Peek(4)
 	if err != nil {
 		return nil, 0, err
@@ -386,7 +397,7 @@ func putFrameBuf(b *[]byte) {
 // in r. A frame larger than the buffer is read into a pooled buffer,
 // returned as pooled for putFrameBuf once the frame is written; a frame
 // that fits stays in r, and the caller discards it after use.
-func readFrame(r *bufio.Reader, p []byte, size int) (frame []byte, pooled *[]byte, err error) {
+func readFrame(r *reader, p []byte, size int) (frame []byte, pooled *[]byte, err error) {
 	if len(p) == size {
 		return p, nil, nil
 	}
@@ -404,7 +415,7 @@ func readFrame(r *bufio.Reader, p []byte, size int) (frame []byte, pooled *[]byt
 
 // forward writes the frame whose first len(p) bytes are buffered in r and
 // moves the rest from src to dst by splicing.
-func forward(dst io.Writer, r *bufio.Reader, src net.Conn, p []byte, size int) error {
+func forward(dst io.Writer, r *reader, src net.Conn, p []byte, size int) error {
 	if _, err := dst.Write(p); err != nil {
 		return err
 	}
@@ -505,14 +516,14 @@ func (s *session) requests() error {
 		}
 		respond := true
 		switch h.Key {
-		case 0: // Produce: acks=0 has no response.
+		case int16(kmsg.Produce): // acks=0 has no response
 			acks, err := protocol.ProduceAcks(p[4+h.Len:], h.Version)
 			if err != nil {
 				return err
 			}
 			respond = acks != 0
-		case 18: // ApiVersions
-			if h.Version > s.versions.Max(18) {
+		case int16(kmsg.ApiVersions):
+			if h.Version > s.versions.Max(h.Key) {
 				e.local = s.localResponse(h, s.versions.UnsupportedAPIVersions(nil))
 				if _, err := s.cr.Discard(size); err != nil {
 					return err
@@ -573,12 +584,7 @@ func (s *session) forwardAPIVersions(h protocol.RequestHeader, e inflight, p []b
 
 func (s *session) push(e inflight) error {
 	s.pending.Add(1)
-	select {
-	case s.fifo <- e:
-		return nil
-	case <-s.respDone:
-		return net.ErrClosed
-	}
+	return s.fifo.push(e, s.respDone)
 }
 
 // localResponse frames a response body the gateway makes itself.
@@ -612,10 +618,6 @@ func (s *session) responses() error {
 			}
 			continue
 		}
-		if err := s.settle(); err != nil {
-			s.obs.Error(e.key)
-			return err
-		}
 		p, size, err := peekFrame(s.br, s.cfg.MaxFrame)
 		if err != nil {
 			s.obs.Error(e.key)
@@ -647,68 +649,54 @@ func (s *session) responses() error {
 	}
 }
 
-// next returns the next in-flight request. While none is in flight a
-// watcher goroutine peeks at the backend, so that a backend that closes
-// the connection or fails (a TLS alert after the handshake, say) closes
-// the client at once rather than at its next request. ok is false when the
-// session is over. Before reading the backend, callers call settle.
+// next returns the next in-flight request; ok is false when the session
+// is over. While none is in flight and the backend is connected, it waits
+// for the backend, holding no buffer: a backend that closes the connection
+// or fails (a TLS alert after the handshake, say) closes the client at
+// once rather than at its next request. A request answered by the gateway
+// itself, or the end of requests, interrupts that wait.
 func (s *session) next() (e inflight, ok bool, err error) {
-	select {
-	case e, ok = <-s.fifo:
-		return e, ok, nil
-	default:
-	}
-	if !s.backendUp.Load() {
-		// No backend yet: nothing to watch.
-		e, ok = <-s.fifo
-		return e, ok, nil
-	}
-	if !s.watching {
-		s.watching = true
-		s.watchReq <- struct{}{}
-	}
-	select {
-	case e, ok = <-s.fifo:
-		return e, ok, nil
-	case werr := <-s.watchDone:
-		s.watching = false
+	for {
+		up := s.backendUp.Load()
+		e, ok, closed := s.fifo.pop(up)
+		switch {
+		case ok:
+			return e, true, nil
+		case closed:
+			return e, false, nil
+		case !up:
+			<-s.fifo.ready
+			continue
+		}
+		_, werr := s.br.Peek(1)
+		if s.fifo.waited() {
+			s.resetBackendDeadline()
+			if werr == nil || errors.Is(werr, os.ErrDeadlineExceeded) {
+				continue
+			}
+		}
+		if werr != nil {
+			return e, false, fmt.Errorf("backend connection lost: %w", werr)
+		}
 		// A request is queued before it is written to the backend, so
 		// when a response byte arrives its request is in the queue.
-		select {
-		case e, ok = <-s.fifo:
-			if ok && werr != nil {
-				return e, false, fmt.Errorf("backend connection lost: %w", werr)
-			}
-			return e, ok, nil
-		default:
+		if e, ok, _ = s.fifo.pop(false); ok {
+			return e, true, nil
 		}
-		if werr == nil {
-			return e, false, fmt.Errorf("%w: backend sent data with no request in flight", protocol.ErrMalformed)
-		}
-		return e, false, fmt.Errorf("backend connection lost: %w", werr)
+		return e, false, fmt.Errorf("%w: backend sent data with no request in flight", protocol.ErrMalformed)
 	}
 }
 
-// settle waits for the backend watcher, if it runs, before the backend is
-// read: the response it waits for is on its way.
-func (s *session) settle() error {
-	if !s.watching {
-		return nil
+// resetBackendDeadline undoes the deadline that woke the response loop:
+// none, or the drain's.
+func (s *session) resetBackendDeadline() {
+	s.bmu.Lock()
+	defer s.bmu.Unlock()
+	var t time.Time
+	if s.draining.Load() {
+		t = s.drainEnd
 	}
-	s.watching = false
-	if err := <-s.watchDone; err != nil {
-		return fmt.Errorf("backend connection lost: %w", err)
-	}
-	return nil
-}
-
-// watch peeks at the backend each time it is asked to, until watchReq is
-// closed.
-func (s *session) watch() {
-	for range s.watchReq {
-		_, err := s.br.Peek(1)
-		s.watchDone <- err
-	}
+	_ = s.backend.SetReadDeadline(t)
 }
 
 // rewrite decodes a response that names brokers and writes it rewritten.
@@ -722,15 +710,15 @@ func (s *session) rewrite(e inflight, p []byte, size int) error {
 	if err != nil {
 		return err
 	}
-	out := append(s.scratch[:0], frame[:4+hl]...)
+	buf := encodePool.Get().(*[]byte)
+	defer putEncodeBuf(buf)
+	out := append((*buf)[:0], frame[:4+hl]...)
 	out, changed, err := s.versions.RewriteResponse(out, e.key, e.version, frame[4+hl:], s.cfg.Advertiser)
+	*buf = out
 	if err != nil {
 		return err
 	}
 	if changed {
-		if cap(out) <= bufSize {
-			s.scratch = out
-		}
 		frame = withSize(out)
 	}
 	if e.key == kmsg.ApiVersions.Int16() {
@@ -763,8 +751,8 @@ func (s *session) ownsSASL() bool {
 // supports without advertising it, say).
 func (s *session) apiVersionsAnswer(version int16, frame []byte, hl int) []byte {
 	body := frame[4+hl:]
-	if len(body) >= 2 && body[0] == 0 && body[1] == 35 {
-		return frame // UNSUPPORTED_VERSION: the client retries
+	if protocol.IsUnsupportedVersion(body) {
+		return frame // the client retries
 	}
 	resp := kmsg.NewPtrApiVersionsResponse()
 	resp.Version = version
@@ -789,8 +777,21 @@ func (s *session) apiVersionsAnswer(version int16, frame []byte, hl int) []byte 
 		}
 		frame = withSize(append(append([]byte(nil), frame[:4+hl]...), resp.AppendTo(nil)...))
 	}
-	s.advertised.Store(protocol.AdvertisedMax(resp))
+	s.advertised.Store(shareAdvertised(protocol.AdvertisedMax(resp)))
 	return frame
+}
+
+// lastAdvertised is the versions the latest client was told of. Clients of
+// one backend are almost all told the same: they share one copy rather
+// than keep one each.
+var lastAdvertised atomic.Pointer[[protocol.MaxKey]int16]
+
+func shareAdvertised(a *[protocol.MaxKey]int16) *[protocol.MaxKey]int16 {
+	if last := lastAdvertised.Load(); last != nil && *last == *a {
+		return last
+	}
+	lastAdvertised.Store(a)
+	return a
 }
 
 type nopObserver struct{}
