@@ -34,6 +34,7 @@ unit:
 
 fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzRequestHeader$$' -fuzztime $(FUZZTIME) ./internal/protocol
+	$(GO) test -run '^$$' -fuzz '^FuzzProduceNamesBrokers$$' -fuzztime $(FUZZTIME) ./internal/protocol
 
 compat:
 	test/compat/run.sh

@@ -2,7 +2,10 @@
 
 package protocol
 
-import "github.com/twmb/franz-go/pkg/kmsg"
+import (
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kmsg"
+)
 
 // advertiseAll rewrites the host and port of every broker in list and drops
 // the brokers adv cannot serve. at returns a broker's id and pointers to its
@@ -66,7 +69,7 @@ func rewriteFindCoordinator(r kmsg.Response, adv Advertiser) bool {
 func rewriteDescribeCluster(r kmsg.Response, adv Advertiser) bool {
 	resp := r.(*kmsg.DescribeClusterResponse)
 	if resp.EndpointType == 2 && resp.ErrorCode == 0 {
-		resp.ErrorCode = 114
+		resp.ErrorCode = kerr.MismatchedEndpointType.Code
 		msg := "controller endpoints are not served by the gateway"
 		resp.ErrorMessage = &msg
 		resp.Brokers = nil

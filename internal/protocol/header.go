@@ -47,13 +47,13 @@ func (v *Versions) ParseRequestHeader(frame []byte) (RequestHeader, error) {
 	h.Key = int16(binary.BigEndian.Uint16(frame))
 	h.Version = int16(binary.BigEndian.Uint16(frame[2:]))
 	h.CorrelationID = int32(binary.BigEndian.Uint32(frame[4:]))
-	if h.Key < 0 || h.Key >= MaxKey || kmsg.RequestForKey(h.Key) == nil {
+	if h.Key < 0 || h.Key >= MaxKey || flexible[h.Key] == nil {
 		return h, fmt.Errorf("%w %d", ErrUnknownKey, h.Key)
 	}
 	if h.Version < 0 {
 		return h, fmt.Errorf("%w %s v%d", ErrUnsupportedVersion, kmsg.NameForKey(h.Key), h.Version)
 	}
-	if !v.Supported(h.Key, h.Version) && h.Key != 18 {
+	if !v.Supported(h.Key, h.Version) && h.Key != int16(kmsg.ApiVersions) {
 		return h, fmt.Errorf("%w %s v%d", ErrUnsupportedVersion, kmsg.NameForKey(h.Key), h.Version)
 	}
 	r := kbin.Reader{Src: frame[8:]}
@@ -62,32 +62,18 @@ func (v *Versions) ParseRequestHeader(frame []byte) (RequestHeader, error) {
 	}
 	// An ApiVersions above the gateway's maximum may use a header the
 	// gateway cannot know; only its key, version and correlation id matter.
-	if h.Key == 18 && h.Version > v.Max(18) {
+	if h.Key == int16(kmsg.ApiVersions) && h.Version > v.Max(h.Key) {
 		h.Len = 8 + len(frame[8:]) - len(r.Src)
 		return h, nil
 	}
 	if Flexible(h.Key, h.Version) {
-		skipTags(&r)
+		kmsg.SkipTags(&r)
 	}
 	if !r.Ok() {
 		return h, ErrShortHeader
 	}
 	h.Len = len(frame) - len(r.Src)
 	return h, nil
-}
-
-// skipTags reads past a tagged-field section.
-func skipTags(r *kbin.Reader) {
-	n := r.Uvarint()
-	for i := uint32(0); i < n && r.Ok(); i++ {
-		r.Uvarint() // tag
-		size := r.Uvarint()
-		if uint64(size) > uint64(len(r.Src)) {
-			r.Span(len(r.Src) + 1) // marks the reader bad
-			return
-		}
-		r.Span(int(size))
-	}
 }
 
 // ProduceAcks reads the acks field from the start of a Produce request
@@ -119,7 +105,7 @@ func ResponseHeaderLen(frame []byte, key, version int16) (int, error) {
 		return 4, nil
 	}
 	r := kbin.Reader{Src: frame[4:]}
-	skipTags(&r)
+	kmsg.SkipTags(&r)
 	if !r.Ok() {
 		return 0, fmt.Errorf("%w: response header tags", ErrMalformed)
 	}

@@ -4,8 +4,10 @@
 package protocol
 
 import (
+	"encoding/binary"
 	"fmt"
 
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
@@ -26,14 +28,14 @@ var rewriters = map[int16]struct {
 	since int16
 	fn    rewriter
 }{
-	0:  {10, rewriteProduce},
-	1:  {16, rewriteFetch},
-	3:  {0, rewriteMetadata},
-	10: {0, rewriteFindCoordinator},
-	18: {0, nil}, // ApiVersions: see RewriteResponse
-	60: {0, rewriteDescribeCluster},
-	78: {0, rewriteShareFetch},
-	79: {0, rewriteShareAcknowledge},
+	int16(kmsg.Produce):          {10, rewriteProduce},
+	int16(kmsg.Fetch):            {16, rewriteFetch},
+	int16(kmsg.Metadata):         {0, rewriteMetadata},
+	int16(kmsg.FindCoordinator):  {0, rewriteFindCoordinator},
+	int16(kmsg.ApiVersions):      {0, nil}, // ApiVersions: see RewriteResponse
+	int16(kmsg.DescribeCluster):  {0, rewriteDescribeCluster},
+	int16(kmsg.ShareFetch):       {0, rewriteShareFetch},
+	int16(kmsg.ShareAcknowledge): {0, rewriteShareAcknowledge},
 }
 
 // RewritesResponse reports whether responses to key at version must be
@@ -49,11 +51,14 @@ func RewritesResponse(key, version int16) bool {
 // the caller forwards body unchanged. body may be aliased by the decoded
 // response only during the call.
 func (v *Versions) RewriteResponse(dst []byte, key, version int16, body []byte, adv Advertiser) (out []byte, changed bool, err error) {
-	if key == 18 {
+	if key == int16(kmsg.ApiVersions) {
 		return v.rewriteAPIVersions(dst, version, body)
 	}
 	r, ok := rewriters[key]
 	if !ok || version < r.since {
+		return dst, false, nil
+	}
+	if key == int16(kmsg.Produce) && !produceNamesBrokers(version, body) {
 		return dst, false, nil
 	}
 	resp := kmsg.ResponseForKey(key)
@@ -77,11 +82,18 @@ func RewriteDecoded(resp kmsg.Response, adv Advertiser) bool {
 	return r.fn(resp, adv)
 }
 
+// IsUnsupportedVersion reports whether an ApiVersions response body
+// starts with UNSUPPORTED_VERSION: the body is then v0, whatever the
+// request's version, and the client retries.
+func IsUnsupportedVersion(body []byte) bool {
+	return len(body) >= 2 && int16(binary.BigEndian.Uint16(body)) == kerr.UnsupportedVersion.Code
+}
+
 // rewriteAPIVersions narrows the backend's versions to the gateway's. A
 // backend that did not support the request's version answers with a v0 body
 // and UNSUPPORTED_VERSION, whatever the request's version was.
 func (v *Versions) rewriteAPIVersions(dst []byte, version int16, body []byte) ([]byte, bool, error) {
-	if len(body) >= 2 && body[0] == 0 && body[1] == 35 {
+	if IsUnsupportedVersion(body) {
 		version = 0
 	}
 	resp := kmsg.NewPtrApiVersionsResponse()
@@ -100,10 +112,10 @@ func (v *Versions) rewriteAPIVersions(dst []byte, version int16, body []byte) ([
 func (v *Versions) UnsupportedAPIVersions(dst []byte) []byte {
 	resp := kmsg.NewPtrApiVersionsResponse()
 	resp.Version = 0
-	resp.ErrorCode = 35
+	resp.ErrorCode = kerr.UnsupportedVersion.Code
 	k := kmsg.NewApiVersionsResponseApiKey()
-	k.ApiKey = 18
-	k.MaxVersion = v.Max(18)
+	k.ApiKey = int16(kmsg.ApiVersions)
+	k.MaxVersion = v.Max(k.ApiKey)
 	resp.ApiKeys = append(resp.ApiKeys, k)
 	return resp.AppendTo(dst)
 }

@@ -5,44 +5,45 @@ package protocol
 
 import "github.com/twmb/franz-go/pkg/kmsg"
 
-// MaxKey is one above the largest API key kmsg knows.
-const MaxKey = 128
+// MaxKey is one above the largest API key kmsg knows: arrays indexed by
+// key have MaxKey entries.
+const MaxKey = kmsg.MaxKey + 1
 
 // brokerInternal lists API keys that brokers and controllers send to each
 // other. Clients never need them through a gateway, so they are neither
 // advertised nor forwarded.
 var brokerInternal = map[int16]bool{
-	4:  true, // LeaderAndIsr
-	5:  true, // StopReplica
-	6:  true, // UpdateMetadata
-	7:  true, // ControlledShutdown
-	27: true, // WriteTxnMarkers
-	52: true, // Vote
-	53: true, // BeginQuorumEpoch
-	54: true, // EndQuorumEpoch
-	56: true, // AlterPartition
-	58: true, // Envelope
-	59: true, // FetchSnapshot
-	62: true, // BrokerRegistration
-	63: true, // BrokerHeartbeat
-	67: true, // AllocateProducerIds
-	70: true, // ControllerRegistration
-	73: true, // AssignReplicasToDirs
-	80: true, // AddRaftVoter
-	81: true, // RemoveRaftVoter
-	82: true, // UpdateRaftVoter
-	83: true, // InitializeShareGroupState
-	84: true, // ReadShareGroupState
-	85: true, // WriteShareGroupState
-	86: true, // DeleteShareGroupState
-	87: true, // ReadShareGroupStateSummary
-	94: true, // UnregisterController
+	int16(kmsg.LeaderAndISR):               true,
+	int16(kmsg.StopReplica):                true,
+	int16(kmsg.UpdateMetadata):             true,
+	int16(kmsg.ControlledShutdown):         true,
+	int16(kmsg.WriteTxnMarkers):            true,
+	int16(kmsg.Vote):                       true,
+	int16(kmsg.BeginQuorumEpoch):           true,
+	int16(kmsg.EndQuorumEpoch):             true,
+	int16(kmsg.AlterPartition):             true,
+	int16(kmsg.Envelope):                   true,
+	int16(kmsg.FetchSnapshot):              true,
+	int16(kmsg.BrokerRegistration):         true,
+	int16(kmsg.BrokerHeartbeat):            true,
+	int16(kmsg.AllocateProducerIDs):        true,
+	int16(kmsg.ControllerRegistration):     true,
+	int16(kmsg.AssignReplicasToDirs):       true,
+	int16(kmsg.AddRaftVoter):               true,
+	int16(kmsg.RemoveRaftVoter):            true,
+	int16(kmsg.UpdateRaftVoter):            true,
+	int16(kmsg.InitializeShareGroupState):  true,
+	int16(kmsg.ReadShareGroupState):        true,
+	int16(kmsg.WriteShareGroupState):       true,
+	int16(kmsg.DeleteShareGroupState):      true,
+	int16(kmsg.ReadShareGroupStateSummary): true,
+	int16(kmsg.UnregisterController):       true,
 }
 
 // versionCaps lowers the gateway's maximum for keys whose newer versions
 // carry data the gateway cannot present faithfully.
 var versionCaps = map[int16]int16{
-	55: 1, // DescribeQuorum v2 lists controller listeners; v1 does not.
+	int16(kmsg.DescribeQuorum): 1, // v2 lists controller listeners; v1 does not.
 }
 
 // FetchWithoutLeaderEndpoints is the Fetch version cap that keeps KIP-951
