@@ -16,6 +16,8 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/http"
+	_ "net/http/pprof"
 	"os"
 	"os/exec"
 	"os/signal"
@@ -52,6 +54,9 @@ func main() {
 	role := flag.String("role", "", "internal: run as the embedded cluster (kafka), a TLS one (kafka-tls) or the gateway (gateway)")
 	backendFlag := flag.String("bootstrap", "", "internal: the gateway process's backend")
 	certDir := flag.String("certs", "", "internal: directory of the TLS test certificates")
+	idle := flag.Int("idle-conns", 9000, "idle connections in the connections case (0 skips it); each costs the gateway two file descriptors, and this machine allows 20,000 per process")
+	busy := flag.Int("busy-conns", 32, "producers of 1 MiB requests in the connections case")
+	throughput := flag.Bool("throughput", true, "measure throughput and latency (false: only the connections case)")
 	baseline := flag.String("baseline", "", "also measure the gateway built from this git revision (e.g. a commit before a change), in the same run")
 	flag.Parse()
 
@@ -70,6 +75,20 @@ func main() {
 		fmt.Println(strings.Join(c.ListenAddrs(), ","))
 		select {}
 	case "gateway":
+		if addr := os.Getenv("STRAIT_BENCH_PPROF"); addr != "" {
+			// Profiles of a gateway process (heap, goroutines) while the
+			// benchmark runs; each gateway takes the next port.
+			host, port, err := net.SplitHostPort(addr)
+			check(err)
+			p, err := strconv.Atoi(port)
+			check(err)
+			for i := range 10 {
+				if ln, err := net.Listen("tcp", net.JoinHostPort(host, strconv.Itoa(p+i))); err == nil {
+					go func() { _ = http.Serve(ln, nil) }()
+					break
+				}
+			}
+		}
 		if path := os.Getenv("STRAIT_BENCH_CPUPROFILE"); path != "" {
 			f, err := os.Create(path)
 			check(err)
@@ -121,6 +140,17 @@ func main() {
 
 	fmt.Printf("strait bench: %d records of %d bytes, %d partitions, %d rounds, GOMAXPROCS cores=%d\n",
 		*records, *size, *partitions, *rounds, numCPU())
+	if *idle > 0 {
+		fresh := func() (target, int) {
+			gw := strings.Fields(child("-role=gateway", "-bootstrap="+strings.Join(bootstrap, ",")))
+			return target{name: "gateway", addr: gw[0], viaGateway: true}, children[len(children)-1].Process.Pid
+		}
+		connectionsCase(fresh, *idle, *busy, value, *records/5)
+	}
+	if !*throughput {
+		killChildren()
+		return
+	}
 	prod := map[string][]float64{}
 	cons := map[string][]float64{}
 	cpu := map[string][2]time.Duration{}
@@ -142,11 +172,28 @@ func main() {
 		}
 	}
 	lat := map[string][2]time.Duration{}
+	type cost struct {
+		name     string
+		per      time.Duration
+		requests int64
+	}
+	var costs []cost
 	for _, tg := range targets[:2] {
 		topic := "bench-latency-" + tg.name
 		createTopic(tg, topic, *partitions)
 		p50, p99 := produceLatency(tg, topic, value, *rate, *latencyFor)
 		lat[tg.name] = [2]time.Duration{p50, p99}
+	}
+	for _, tg := range targets {
+		if tg.name != "gateway" && tg.name != "gateway-baseline" {
+			continue
+		}
+		topic := "bench-requests-" + tg.name
+		createTopic(tg, topic, *partitions)
+		pid := cmp.Or(tg.pid, gwProc)
+		cpu0 := procCPU(pid)
+		n := smallRequests(tg, topic, value, *rate, *latencyFor)
+		costs = append(costs, cost{tg.name, (procCPU(pid) - cpu0) / time.Duration(max(n, 1)), n})
 	}
 
 	fmt.Println()
@@ -160,6 +207,10 @@ func main() {
 	d, g := lat["direct"], lat["gateway"]
 	fmt.Printf("%-30s %14s %14s %+8.3fms\n", fmt.Sprintf("produce p50 @ %d rec/s", *rate), ms(d[0]), ms(g[0]), float64(g[0]-d[0])/1e6)
 	fmt.Printf("%-30s %14s %14s %+8.3fms\n", fmt.Sprintf("produce p99 @ %d rec/s", *rate), ms(d[1]), ms(g[1]), float64(g[1]-d[1])/1e6)
+	for _, c := range costs {
+		fmt.Printf("%-30s %14s %14s %d requests of 1 record, %.0f/s\n", "CPU per request ("+c.name+")", "", fmt.Sprintf("%.1fus", float64(c.per)/1e3),
+			c.requests, float64(c.requests)/latencyFor.Seconds())
+	}
 	row("namespace produce", "direct", "gateway-namespace", prod)
 	row("namespace consume (topic ids)", "direct", "gateway-namespace", cons)
 	row("acls produce", "direct", "gateway-acls", prod)
@@ -542,4 +593,45 @@ func produceLatency(tg target, topic string, value []byte, rate int, d time.Dura
 	wg.Wait()
 	slices.Sort(lats)
 	return lats[len(lats)/2], lats[len(lats)*99/100]
+}
+
+// smallRequests sends produce requests of one record each (acks=all) at
+// up to rate requests per second for d, from clients that each wait for
+// one answer before the next, and returns how many requests were sent:
+// the small requests most real clients send.
+func smallRequests(tg target, topic string, value []byte, rate int, d time.Duration) int64 {
+	const clients = 16
+	var count produceCounter
+	var wg sync.WaitGroup
+	end := time.Now().Add(d)
+	for range clients {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			cl := client(tg, kgo.DefaultProduceTopic(topic), kgo.ProducerLinger(0),
+				kgo.ProducerBatchCompression(kgo.NoCompression()), kgo.WithHooks(&count))
+			defer cl.Close()
+			check(cl.ProduceSync(context.Background(), &kgo.Record{Value: value}).FirstErr())
+			interval := time.Second * clients / time.Duration(rate)
+			next := time.Now()
+			for time.Now().Before(end) {
+				check(cl.ProduceSync(context.Background(), &kgo.Record{Value: value}).FirstErr())
+				next = next.Add(interval)
+				if wait := time.Until(next); wait > 0 {
+					time.Sleep(wait)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	return count.n.Load()
+}
+
+// produceCounter counts the produce requests a client writes.
+type produceCounter struct{ n atomic.Int64 }
+
+func (c *produceCounter) OnBrokerWrite(_ kgo.BrokerMetadata, key int16, _ int, _, _ time.Duration, err error) {
+	if key == 0 && err == nil {
+		c.n.Add(1)
+	}
 }
