@@ -9,6 +9,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/strait-gw/strait/internal/listener"
+	"github.com/strait-gw/strait/internal/policy/recordpolicy"
 	"github.com/strait-gw/strait/internal/protocol"
 	"github.com/strait-gw/strait/internal/session"
 )
@@ -31,6 +32,7 @@ type Metrics struct {
 	auths       *prometheus.CounterVec
 	refused     *prometheus.CounterVec
 	acceptErrs  *prometheus.CounterVec
+	records     *prometheus.CounterVec
 }
 
 // NewMetrics registers the gateway's metrics on a new registry, with the
@@ -67,11 +69,14 @@ func NewMetrics() *Metrics {
 			Help: "Client authentication attempts, by method and result (ok, failed, unsupported_mechanism)."}, []string{"virtual_cluster", "method", "result"}),
 		refused: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "strait_connections_refused_total",
 			Help: "Client connections closed as soon as they were accepted, by reason (listener_limit, gateway_limit)."}, []string{"listener", "reason"}),
+		records: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "strait_record_policy_records_total",
+			Help: "Records a record policy saw, acted on (changed, skipped or rejected) and failed on, by event (seen, acted, failed)."},
+			[]string{"virtual_cluster", "policy", "event"}),
 		acceptErrs: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "strait_accept_errors_total",
 			Help: "Failed accepts of client connections (out of file descriptors and the like), each followed by a pause."}, []string{"listener"}),
 	}
 	r.MustRegister(m.connsActive, m.connsTotal, m.requests, m.errors, m.latency, m.bytesIn, m.bytesOut, m.dialErrors, m.refreshes,
-		m.conflicts, m.denied, m.auths, m.refused, m.acceptErrs,
+		m.conflicts, m.denied, m.auths, m.refused, m.acceptErrs, m.records,
 		prometheus.NewGoCollector(), prometheus.NewProcessCollector(prometheus.ProcessCollectorOpts{}))
 	return m
 }
@@ -168,6 +173,12 @@ func (m *Metrics) NamespaceConflicts(virtualCluster string, conflict bool) {
 		v = 1
 	}
 	m.conflicts.WithLabelValues(virtualCluster).Set(v)
+}
+
+// RecordPolicyCounter returns the counter of records a record policy saw,
+// acted on or failed on.
+func (m *Metrics) RecordPolicyCounter(virtualCluster, policy, event string) recordpolicy.Counter {
+	return m.records.WithLabelValues(virtualCluster, policy, event)
 }
 
 // Denied counts a refusal by a policy.

@@ -21,8 +21,11 @@ import (
 // learnt about the file that validation needs (lines, which keys were given).
 type decoder struct {
 	baseDir string
-	errs    Errors
-	warns   Errors
+	// resources holds the names of static_keys and schema_registries, by
+	// kind, once validated.
+	resources map[string]map[string]bool
+	errs      Errors
+	warns     Errors
 	// lines maps a field path to the line it was written on.
 	lines map[string]int
 	// set records the paths given a non-null value in the file, so that

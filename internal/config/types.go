@@ -2,7 +2,11 @@
 // strict decoding from YAML, reference expansion and validation.
 package config
 
-import "time"
+import (
+	"time"
+
+	"github.com/strait-gw/strait/internal/schema"
+)
 
 // Config is one Strait configuration file.
 type Config struct {
@@ -18,6 +22,12 @@ type Config struct {
 	VirtualClusters []VirtualCluster `yaml:"virtual_clusters"`
 	// Listeners are the sockets Strait accepts client connections on.
 	Listeners []Listener `yaml:"listeners"`
+	// StaticKeys are key encryption keys that encrypt and decrypt
+	// policies name.
+	StaticKeys []StaticKey `yaml:"static_keys"`
+	// SchemaRegistries are the registries schema_validation policies
+	// name.
+	SchemaRegistries []schema.RegistryConfig `yaml:"schema_registries"`
 
 	// Warnings are problems that do not stop the file from loading, each
 	// with the path of its field; validate prints them.

@@ -57,6 +57,7 @@ func (d *decoder) validate(c *Config) {
 	d.nonNegative("runtime.failed_authentication_delay", c.Runtime.FailedAuthenticationDelay)
 	d.nonNegativeCount("runtime.max_connections", c.Runtime.MaxConnections)
 
+	d.validateResources(c)
 	backends := map[string]int{}
 	for i := range c.BackendClusters {
 		d.validateBackend(&c.BackendClusters[i], i, backends)

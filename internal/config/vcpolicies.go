@@ -188,6 +188,12 @@ func orNone(names []string) string {
 
 // validateVCPolicies validates a list of virtual cluster policies.
 func (d *decoder) validateVCPolicies(ps []VCPolicy, path string) {
+	d.validatePolicyList(ps, path, false)
+}
+
+// validatePolicyList validates a list of policies, nested under a parent
+// policy or not.
+func (d *decoder) validatePolicyList(ps []VCPolicy, path string, nested bool) {
 	names := map[string]int{}
 	for i := range ps {
 		p := &ps[i]
@@ -208,6 +214,7 @@ func (d *decoder) validateVCPolicies(ps []VCPolicy, path string) {
 		if _, err := policy.CompileCondition(p.Condition); err != nil {
 			d.report(pp+".condition", "%v", err)
 		}
+		d.checkContentCondition(p, pp, nested)
 		t, ok := policy.Lookup(p.Type)
 		if !ok || p.Config == nil {
 			continue
@@ -225,8 +232,13 @@ func (d *decoder) validateVCPolicies(ps []VCPolicy, path string) {
 				d.report(fp, "%s", msg)
 			})
 		}
+		d.checkRefs(t, p.Config, pp)
 		if len(p.Policies) > 0 {
-			d.validateVCPolicies(p.Policies, pp+".policies")
+			if t.Parent {
+				d.validatePolicyList(p.Policies, pp+".policies", true)
+			} else {
+				d.report(pp+".policies", "type %s has no nested policies", p.Type)
+			}
 		}
 	}
 }

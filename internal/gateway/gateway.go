@@ -17,9 +17,11 @@ import (
 	"github.com/strait-gw/strait/internal/auth"
 	"github.com/strait-gw/strait/internal/backend"
 	"github.com/strait-gw/strait/internal/config"
+	"github.com/strait-gw/strait/internal/crypt"
 	"github.com/strait-gw/strait/internal/listener"
 	"github.com/strait-gw/strait/internal/policy"
 	"github.com/strait-gw/strait/internal/protocol"
+	"github.com/strait-gw/strait/internal/schema"
 	"github.com/strait-gw/strait/internal/session"
 	"github.com/strait-gw/strait/internal/vcluster"
 )
@@ -45,6 +47,30 @@ type Gateway struct {
 	bg        sync.WaitGroup
 }
 
+// resources builds the top-level resources policies name: static keys
+// and schema registry clients.
+func resources(cfg *config.Config) (func(kind, name string) (any, bool), error) {
+	all := map[string]any{}
+	for i, k := range cfg.StaticKeys {
+		key, err := crypt.ParseStaticKey(k.Value)
+		if err != nil {
+			return nil, fmt.Errorf("static_keys[%d].value: %w", i, err)
+		}
+		all["static_key/"+k.Name] = key
+	}
+	for i := range cfg.SchemaRegistries {
+		r, err := schema.NewConfluent(cfg.SchemaRegistries[i], nil)
+		if err != nil {
+			return nil, fmt.Errorf("schema_registries[%d]: %w", i, err)
+		}
+		all["schema_registry/"+r.Name()] = r
+	}
+	return func(kind, name string) (any, bool) {
+		v, ok := all[kind+"/"+name]
+		return v, ok
+	}, nil
+}
+
 // New builds a gateway from a validated config. Nothing is bound yet.
 func New(cfg *config.Config, log *slog.Logger) (*Gateway, error) {
 	g := &Gateway{cfg: cfg, log: log, metrics: admin.NewMetrics(), backends: map[string]*backend.Cluster{},
@@ -65,6 +91,10 @@ func New(cfg *config.Config, log *slog.Logger) (*Gateway, error) {
 	if !cfg.Runtime.FetchLeaderEndpoints {
 		caps[1] = protocol.FetchWithoutLeaderEndpoints
 	}
+	resource, err := resources(cfg)
+	if err != nil {
+		return nil, err
+	}
 	g.vcs = map[string]builtVC{}
 	for i := range cfg.VirtualClusters {
 		vc := &cfg.VirtualClusters[i]
@@ -73,6 +103,7 @@ func New(cfg *config.Config, log *slog.Logger) (*Gateway, error) {
 			Log:            log.With("virtual_cluster", vc.Name),
 			Topics:         g.backends[vc.Destination].Topics(),
 			Metrics:        g.metrics,
+			Resource:       resource,
 		}
 		chain, err := vcluster.Chain(vc, env)
 		if err != nil {

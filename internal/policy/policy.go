@@ -8,6 +8,7 @@ package policy
 import (
 	"context"
 	"log/slog"
+	"sync"
 
 	"github.com/twmb/franz-go/pkg/kmsg"
 )
@@ -125,6 +126,39 @@ type Conn struct {
 	Log  *slog.Logger
 
 	vars map[string]any
+
+	mu     sync.Mutex
+	states map[any]any
+}
+
+// Close releases the state policies kept for the connection: each that
+// has a Close method is closed. The session calls it when the connection
+// ends.
+func (c *Conn) Close() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, v := range c.states {
+		if cl, ok := v.(interface{ Close() }); ok {
+			cl.Close()
+		}
+	}
+	c.states = nil
+}
+
+// PolicyState returns the state a policy keeps for this connection (a
+// data key, say), made by mk on first use. key identifies the policy.
+func (c *Conn) PolicyState(key any, mk func() any) any {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if v, ok := c.states[key]; ok {
+		return v
+	}
+	if c.states == nil {
+		c.states = map[any]any{}
+	}
+	v := mk()
+	c.states[key] = v
+	return v
 }
 
 // SetAuth sets the client's identity.

@@ -41,6 +41,22 @@ type Type struct {
 	Validate func(cfg any, report func(field, msg string))
 	// New builds the policy from a valid config.
 	New func(spec Spec, env Env) (Policy, error)
+	// Refs lists the top-level resources (static keys, schema
+	// registries) a config names, for the config to check. May be nil.
+	Refs func(cfg any) []Ref
+	// Parent tells whether policies may be nested under this type
+	// (policies:).
+	Parent bool
+}
+
+// Ref is a config's reference to a top-level resource.
+type Ref struct {
+	// Field is the path of the field that names it, relative to the
+	// policy's config.
+	Field string
+	// Kind is static_key or schema_registry.
+	Kind string
+	Name string
 }
 
 // Spec is one policy of a virtual cluster's config, decoded.
@@ -66,6 +82,10 @@ type Env struct {
 	// Metrics is the gateway's metrics; a policy finds what it reports
 	// through by type assertion (e.g. NamespaceMetrics). May be nil.
 	Metrics any
+	// Resource returns a top-level resource by kind and name: a static
+	// key's 32 bytes (static_key) or a schema registry (schema_registry).
+	// May be nil.
+	Resource func(kind, name string) (any, bool)
 }
 
 // NamespaceMetrics is implemented by the gateway's metrics.

@@ -235,6 +235,9 @@ func Serve(ctx context.Context, client net.Conn, cfg *Config) {
 	}
 	<-s.respDone
 	s.closeBackend()
+	if s.conn != nil {
+		s.conn.Close()
+	}
 }
 
 // preAuthMaxFrame caps frames before a client has authenticated (or, with

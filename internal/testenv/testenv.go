@@ -98,6 +98,9 @@ type Options struct {
 	// Runtime and Listener are YAML added to the runtime and the
 	// listener's mapping, as VirtualCluster (e.g. "max_connections: 3").
 	Runtime, Listener string
+	// Top is YAML added at the top level of the config (e.g.
+	// "static_keys: [...]").
+	Top string
 }
 
 // StartGateway serves a gateway in front of k on free loopback ports and
@@ -152,6 +155,7 @@ virtual_clusters:
           min_broker_id: %d
 `, level, o.MaxFrameBytes, o.FetchLeaderEndpoints, indent(o.Runtime, "  "), strings.Join(quoted, ", "), cmp.Or(o.MetadataUpdateInterval, time.Second), cmp.Or(o.BackendTLS, "{enabled: false}"),
 		indent(o.VirtualCluster, "    "), base, base+o.BrokerPorts, indent(o.Listener, "    "), o.MinBrokerID)
+	text += o.Top
 	g, cfg := start(t, text, o.ConfigDir, o.LogWriter)
 	if !o.NoWait {
 		waitReady(t, g)

@@ -7,12 +7,14 @@ package vcluster
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/strait-gw/strait/internal/config"
 	"github.com/strait-gw/strait/internal/policy"
 	"github.com/strait-gw/strait/internal/policy/acls"
 	"github.com/strait-gw/strait/internal/policy/alias"
 	"github.com/strait-gw/strait/internal/policy/namespace"
+	"github.com/strait-gw/strait/internal/policy/recordpolicy"
 )
 
 // Chain builds the policy chain of vc. A virtual cluster with no policies
@@ -60,5 +62,31 @@ func Chain(vc *config.VirtualCluster, env policy.Env) (*policy.Chain, error) {
 		}
 		ps = append(ps, p)
 	}
+	if len(vc.ProducePolicies) > 0 || len(vc.ConsumePolicies) > 0 {
+		// Record policies come last: they see the backend's topic names
+		// and give their conditions the names clients use.
+		var clientTopic func(string) string
+		if ns := vc.Namespace; ns != nil && ns.Mode != "enforce_prefix" {
+			clientTopic = func(backend string) string { return strings.TrimPrefix(backend, ns.Prefix) }
+		}
+		p, err := recordpolicy.New(enabledSpecs(vc.ProducePolicies), enabledSpecs(vc.ConsumePolicies), env, clientTopic)
+		if err != nil {
+			return nil, err
+		}
+		if !p.Empty() {
+			ps = append(ps, p)
+		}
+	}
 	return policy.NewChain(ps...)
+}
+
+// enabledSpecs returns the specs of the enabled policies of a list.
+func enabledSpecs(ps []config.VCPolicy) []policy.Spec {
+	var specs []policy.Spec
+	for i := range ps {
+		if ps[i].IsEnabled() {
+			specs = append(specs, ps[i].Spec())
+		}
+	}
+	return specs
 }
