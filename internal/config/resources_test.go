@@ -28,8 +28,15 @@ virtual_clusters:
         config: {actions: [{op: set, key: a, value: b}, {op: remove, key: c}]}
       - type: encrypt
         config: {part_of_record: [key, value], encryption_key: {type: static, key: k1}}
+      - type: schema_validation
+        config: {type: json, validate_value: true, failure_mode: mark}
+        policies:
+          - type: modify_headers
+            condition: "record.value.content.kind == 'refund'"
+            config: {actions: [{op: set, key: refund, value: "1"}]}
     consume_policies:
       - {type: skip_record, condition: "record.headers['x'] == 'y'"}
+      - {type: schema_validation, config: {type: json, validate_key: true, failure_mode: skip}}
       - type: decrypt
         config:
           failure_mode: mark
@@ -58,6 +65,8 @@ virtual_clusters:
     consume_policies:
       - type: decrypt
         config: {failure_mode: drop, key_sources: [{type: aws, arn: "not-an-arn"}]}
+      - {type: schema_validation, config: {type: confluent_schema_registry, schema_registry: nowhere, validate_value: true, failure_mode: reject}}
+      - {type: decrypt, config: {key_sources: [{type: static, key: short}]}, policies: [{type: skip_record}]}
 `
 	_, err := Parse([]byte(text), "")
 	if err == nil {
@@ -75,6 +84,9 @@ virtual_clusters:
 		"produce_policies[2].type: unsupported policy type \"skip_record\" here",
 		"consume_policies[0].config.failure_mode: unknown failure mode \"drop\"",
 		"consume_policies[0].config.key_sources[0].arn",
+		"consume_policies[1].config.failure_mode: unknown failure mode \"reject\" for consume policies",
+		"consume_policies[1].config.schema_registry: \"nowhere\" is not a name in schema_registries",
+		"consume_policies[2].policies: type decrypt has no nested policies",
 	} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("missing error %q in:\n%v", want, err)

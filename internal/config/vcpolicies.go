@@ -124,14 +124,18 @@ var vcPolicyPhases = map[string]policy.Phase{
 // list it is in ("virtual_clusters[0].cluster_policies[2]").
 func phaseOf(path string) policy.Phase {
 	list := parentPath(path)
+	name := list
 	if i := strings.LastIndex(list, "."); i >= 0 {
-		list = list[i+1:]
+		name = list[i+1:]
 	}
-	if ph, ok := vcPolicyPhases[list]; ok {
+	if ph, ok := vcPolicyPhases[name]; ok {
 		return ph
 	}
-	// Nested policies take the phase of the list their parent is in.
-	return phaseOf(parentPath(list))
+	if i := strings.LastIndex(list, "."); i >= 0 && name == "policies" {
+		// Nested policies take the phase of the list their parent is in.
+		return phaseOf(list[:i])
+	}
+	return ""
 }
 
 // decodeVCPolicy decodes a virtual cluster policy; its config is decoded
@@ -231,6 +235,9 @@ func (d *decoder) validatePolicyList(ps []VCPolicy, path string, nested bool) {
 				}
 				d.report(fp, "%s", msg)
 			})
+		}
+		if t.PhaseValidate != nil {
+			t.PhaseValidate(p.Config, phaseOf(pp), func(field, msg string) { d.report(pp+".config."+field, "%s", msg) })
 		}
 		d.checkRefs(t, p.Config, pp)
 		if len(p.Policies) > 0 {

@@ -41,6 +41,9 @@ type Type struct {
 	Validate func(cfg any, report func(field, msg string))
 	// New builds the policy from a valid config.
 	New func(spec Spec, env Env) (Policy, error)
+	// PhaseValidate is Validate for checks that depend on the list the
+	// policy is in (produce or consume failure modes). May be nil.
+	PhaseValidate func(cfg any, phase Phase, report func(field, msg string))
 	// Refs lists the top-level resources (static keys, schema
 	// registries) a config names, for the config to check. May be nil.
 	Refs func(cfg any) []Ref

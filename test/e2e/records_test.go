@@ -6,12 +6,14 @@ package e2e
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/strait-gw/strait/internal/crypt"
@@ -30,6 +32,15 @@ const recordPolicies = `produce_policies:
   - type: encrypt
     condition: "context.topic.name.startsWith('enc')"
     config: {encryption_key: {type: static, key: k1}}
+  - type: schema_validation
+    name: json-only
+    condition: "context.topic.name.startsWith('json')"
+    config: {type: json, validate_value: true}
+    policies:
+      - type: modify_headers
+        name: flag-big
+        condition: "record.value.content.amount > 100.0"
+        config: {actions: [{op: set, key: big, value: "yes"}]}
 consume_policies:
   - type: skip_record
     name: drop-flagged
@@ -131,6 +142,44 @@ func TestRecordPolicies(t *testing.T) {
 					t.Fatalf("%s: consumed %q=%q, want %q", c.name, r.Key, r.Value, w)
 				}
 			}
+		}
+	})
+
+	t.Run("schema_validation", func(t *testing.T) {
+		topic := "json-orders"
+		createTopic(t, adm, topic, 1)
+		p := newClient(t, gw.Bootstrap, kgo.ProducerLinger(50*time.Millisecond), kgo.RecordRetries(2))
+		ok := p.ProduceSync(ctxT(t, 30*time.Second),
+			&kgo.Record{Topic: topic, Value: []byte(`{"amount": 5}`)},
+			&kgo.Record{Topic: topic, Value: []byte(`{"amount": 500}`)})
+		if err := ok.FirstErr(); err != nil {
+			t.Fatalf("valid JSON refused: %v", err)
+		}
+		// One bad record refuses its whole batch (the producer is
+		// idempotent: a batch never changes its record count).
+		bad := p.ProduceSync(ctxT(t, 30*time.Second),
+			&kgo.Record{Topic: topic, Value: []byte(`{"amount": 7}`)},
+			&kgo.Record{Topic: topic, Value: []byte(`{"amount": `)},
+			&kgo.Record{Topic: topic, Value: []byte(`{"amount": 8}`)})
+		for _, r := range bad {
+			if !errors.Is(r.Err, kerr.InvalidRecord) {
+				t.Errorf("record %q: error %v, want INVALID_RECORD", r.Record.Value, r.Err)
+			}
+		}
+		direct := consume(t, newClient(t, k.Bootstrap[0], kgo.ConsumeTopics(topic), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart())), 2)
+		if len(direct) != 2 || string(direct[0].Value) != `{"amount": 5}` || headerString(direct[0]) != "" ||
+			headerString(direct[1]) != "big=yes" {
+			for _, r := range direct {
+				t.Logf("stored %q %s", r.Value, headerString(r))
+			}
+			t.Fatal("want the two valid records, the big one flagged by the nested policy")
+		}
+		ends, err := adm.ListEndOffsets(ctxT(t, 10*time.Second), topic)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if o, _ := ends.Lookup(topic, 0); o.Offset != 2 {
+			t.Errorf("log end %d, want 2: nothing of the refused batch may be stored", o.Offset)
 		}
 	})
 

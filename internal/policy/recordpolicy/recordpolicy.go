@@ -59,6 +59,8 @@ type Record struct {
 	ContentChanged bool
 	// Reason says why a policy rejected the record.
 	Reason string
+	// Produce is set on the produce path, clear on the consume path.
+	Produce bool
 
 	changed bool
 	failed  bool

@@ -282,7 +282,7 @@ func (s *Set) produceRecords(sc *scope, partition int32, raw []byte) ([]byte, *r
 		}
 		changed := false
 		for i := range recs {
-			*r = Record{Ctx: sc.ctx, Conn: sc.conn, Topic: sc.topic, Partition: partition, R: &recs[i]}
+			*r = Record{Ctx: sc.ctx, Conn: sc.conn, Topic: sc.topic, Partition: partition, R: &recs[i], Produce: true}
 			v, err := s.run(sc, sc.active, r, true)
 			if err != nil {
 				return nil, &refusal{kerr.InvalidRecord.Code, err.Error()}
