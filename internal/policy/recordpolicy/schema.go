@@ -57,7 +57,7 @@ type validation struct {
 	children bool
 }
 
-func (s *validation) Name() string                { return s.name }
+func (s *validation) Name() string               { return s.name }
 func (s *validation) RequestKeys() policy.KeySet { return policy.KeySet{} }
 
 // Process validates the record's key and value and, for the children,
