@@ -33,6 +33,13 @@ func procRSS(pid int) int64 {
 	return 0
 }
 
+// procFDs is the number of a process's open file descriptors.
+func procFDs(pid int) int {
+	ents, err := os.ReadDir(fmt.Sprintf("/proc/%d/fd", pid))
+	check(err)
+	return len(ents)
+}
+
 // settledRSS waits for a process's resident memory to stop moving (the
 // gateway's garbage collector returns what it freed) and returns it.
 func settledRSS(pid int) int64 {
@@ -144,6 +151,8 @@ func connectionsCase(fresh func() (target, int), idle, busy int, value []byte, r
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
 	var peak atomic.Int64
+	fds0 := procFDs(pid)
+	fds := 0
 	var sent atomic.Int64
 	for range busy {
 		wg.Add(1)
@@ -165,9 +174,13 @@ func connectionsCase(fresh func() (target, int), idle, busy int, value []byte, r
 		if r := procRSS(pid); r > peak.Load() {
 			peak.Store(r)
 		}
+		fds = max(fds, procFDs(pid))
 	}
 	cancel()
 	wg.Wait()
-	fmt.Printf("  %-44s %8.1f KiB (peak RSS %.1f MiB, %d MiB produced)\n", fmt.Sprintf("RSS per busy producer (%d, 1 MiB requests)", busy),
-		float64(peak.Load()-base)/float64(busy)/1024, float64(peak.Load())/(1<<20), sent.Load())
+	// Each client connection has a backend connection: two descriptors.
+	nconns := max(1, (fds-fds0)/2)
+	fmt.Printf("  %-44s %8.1f KiB (%d producers, %d client connections, peak RSS %.1f MiB, %d MiB produced)\n",
+		"RSS per busy connection (1 MiB requests)", float64(peak.Load()-base)/float64(nconns)/1024, busy, nconns,
+		float64(peak.Load())/(1<<20), sent.Load())
 }

@@ -122,7 +122,8 @@ func main() {
 	tlsDial := testenv.LoopbackTLSDialer(&tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS13})
 	targets := []target{{name: "direct", addr: bootstrap[0]}, {name: "gateway", addr: gw[0], viaGateway: true},
 		{name: "gateway-namespace", addr: gw[2], viaGateway: true}, {name: "gateway-acls", addr: gw[3], viaGateway: true},
-		{name: "gateway-scram", addr: gw[4], viaGateway: true, opts: []kgo.Opt{kgo.SASL(scram.Auth{User: "bench", Pass: "bench-secret"}.AsSha256Mechanism())}}}
+		{name: "gateway-scram", addr: gw[4], viaGateway: true, opts: []kgo.Opt{kgo.SASL(scram.Auth{User: "bench", Pass: "bench-secret"}.AsSha256Mechanism())}},
+		{name: "gateway-headers", addr: gw[5], viaGateway: true}, {name: "gateway-encrypt", addr: gw[6], viaGateway: true}}
 	if *baseline != "" {
 		bin := buildBaseline(dir, *baseline)
 		old := strings.Fields(childOf(bin, "-role=gateway", "-bootstrap="+strings.Join(bootstrap, ",")))
@@ -219,6 +220,13 @@ func main() {
 	row("SCRAM terminate consume", "direct", "gateway-scram", cons)
 	row("SCRAM produce vs anonymous", "gateway", "gateway-scram", prod)
 	row("SCRAM consume vs anonymous", "gateway", "gateway-scram", cons)
+	row("modify_headers produce", "direct", "gateway-headers", prod)
+	row("modify_headers consume", "direct", "gateway-headers", cons)
+	row("encrypt produce", "direct", "gateway-encrypt", prod)
+	row("decrypt consume", "direct", "gateway-encrypt", cons)
+	row("modify_headers produce vs no policy", "gateway", "gateway-headers", prod)
+	row("encrypt produce vs no policy", "gateway", "gateway-encrypt", prod)
+	row("decrypt consume vs no policy", "gateway", "gateway-encrypt", cons)
 	row("namespace produce vs no policy", "gateway", "gateway-namespace", prod)
 	row("acls produce vs no policy", "gateway", "gateway-acls", prod)
 	if *baseline != "" {
@@ -373,7 +381,7 @@ func buildBaseline(dir, rev string) string {
 // log in with SCRAM-SHA-256 checked by the gateway. It returns their
 // bootstrap addresses in that order ("-" for no SNI listener).
 func startGateway(bootstrap []string, certDir string) []string {
-	base, err := testenv.FindFreePorts(45)
+	base, err := testenv.FindFreePorts(67)
 	check(err)
 	quoted := make([]string, len(bootstrap))
 	for i, s := range bootstrap {
@@ -400,10 +408,26 @@ virtual_clusters:
             - {resource_type: group, action: allow, operations: [{name: all}], resource_names: [{match: "*"}]}
             - {resource_type: cluster, action: allow, operations: [{name: idempotent_write}]}
             - {resource_type: topic, action: deny, operations: [{name: all}], resource_names: [{match: "secret-*"}]}
+  - name: headers
+    destination: kafka
+    produce_policies:
+      - type: modify_headers
+        config: {actions: [{op: set, key: team, value: payments}, {op: remove, key: secret}]}
+    consume_policies:
+      - type: modify_headers
+        config: {actions: [{op: set, key: read-by, value: gateway}]}
+  - name: crypt
+    destination: kafka
+    produce_policies:
+      - {type: encrypt, config: {encryption_key: {type: static, key: bench}}}
+    consume_policies:
+      - {type: decrypt, config: {key_sources: [{type: static, key: bench}]}}
   - name: scram
     destination: kafka
     authentication:
       - {type: sasl_scram, algorithm: sha256, mediation: terminate, principals: [{username: bench, password: bench-secret}]}
+static_keys:
+  - {name: bench, value: "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY="}
 listeners:
   - name: plain
     ports: ["%[2]d-%[3]d"]
@@ -425,7 +449,17 @@ listeners:
     policies:
       - type: forward_to_virtual_cluster
         config: {type: port_mapping, destination: scram, advertised_host: 127.0.0.1}
-`, strings.Join(quoted, ", "), base, base+10, base+12, base+22, base+23, base+33, base+34, base+44)
+  - name: headers
+    ports: ["%[10]d-%[11]d"]
+    policies:
+      - type: forward_to_virtual_cluster
+        config: {type: port_mapping, destination: headers, advertised_host: 127.0.0.1}
+  - name: crypt
+    ports: ["%[12]d-%[13]d"]
+    policies:
+      - type: forward_to_virtual_cluster
+        config: {type: port_mapping, destination: crypt, advertised_host: 127.0.0.1}
+`, strings.Join(quoted, ", "), base, base+10, base+12, base+22, base+23, base+33, base+34, base+44, base+45, base+55, base+56, base+66)
 	sni := "-"
 	if certDir != "" {
 		text += fmt.Sprintf(`  - name: sni
@@ -453,7 +487,7 @@ listeners:
 		time.Sleep(20 * time.Millisecond)
 	}
 	addr := func(p int) string { return net.JoinHostPort("127.0.0.1", strconv.Itoa(p)) }
-	return []string{addr(base), sni, addr(base + 12), addr(base + 23), addr(base + 34)}
+	return []string{addr(base), sni, addr(base + 12), addr(base + 23), addr(base + 34), addr(base + 45), addr(base + 56)}
 }
 
 func client(tg target, opts ...kgo.Opt) *kgo.Client {
@@ -505,10 +539,11 @@ const warmup = 10
 // first n/warmup records are acknowledged to the last.
 func produceThroughput(tg target, topic string, value []byte, n int) float64 {
 	cl := client(tg, kgo.DefaultProduceTopic(topic), kgo.ProducerBatchCompression(kgo.NoCompression()),
-		kgo.MaxBufferedRecords(50_000), kgo.ProducerBatchMaxBytes(1<<20))
+		kgo.MaxBufferedRecords(50_000), kgo.ProducerBatchMaxBytes(768<<10)) // headroom for policies that grow records
 	defer cl.Close()
 	ctx := context.Background()
 	var failed, acked atomic.Int64
+	var firstErr atomic.Value
 	var steady atomic.Int64 // UnixNano when n/warmup records were acknowledged
 	var wg sync.WaitGroup
 	wg.Add(n)
@@ -516,6 +551,7 @@ func produceThroughput(tg target, topic string, value []byte, n int) float64 {
 		cl.Produce(ctx, &kgo.Record{Value: value}, func(_ *kgo.Record, err error) {
 			if err != nil {
 				failed.Add(1)
+				firstErr.CompareAndSwap(nil, err.Error())
 			}
 			if acked.Add(1) == int64(n/warmup) {
 				steady.Store(time.Now().UnixNano())
@@ -526,7 +562,7 @@ func produceThroughput(tg target, topic string, value []byte, n int) float64 {
 	wg.Wait()
 	end := time.Now()
 	if f := failed.Load(); f > 0 {
-		check(fmt.Errorf("%d records failed", f))
+		check(fmt.Errorf("%s: %d records failed: %v", tg.name, f, firstErr.Load()))
 	}
 	return float64((n-n/warmup)*len(value)) / end.Sub(time.Unix(0, steady.Load())).Seconds() / 1e6
 }
