@@ -448,7 +448,9 @@ var copyPool = sync.Pool{New: func() any { b := make([]byte, 64<<10); return &b 
 // writerOnly hides a writer's ReadFrom so io.CopyBuffer uses the buffer.
 type writerOnly struct{ io.Writer }
 
-// requests reads client frames and forwards them until an error.
+// requests reads client frames and forwards them until an error. It
+// waits for each request in this shallow frame, before request's deep
+// one is entered: an idle connection's goroutine keeps a small stack.
 func (s *session) requests() error {
 	for {
 		if s.draining.Load() {
@@ -457,102 +459,117 @@ func (s *session) requests() error {
 		if !s.started && s.cfg.FirstRequestTimeout > 0 {
 			_ = s.client.SetReadDeadline(time.Now().Add(s.cfg.FirstRequestTimeout))
 		}
-		p, size, err := peekFrame(s.cr, s.frameCap())
+		var err error
+		if s.cr.Buffered() == 0 {
+			_, err = s.cr.Peek(1)
+		}
+		if err == nil {
+			err = s.request()
+		}
 		if err != nil {
 			if !s.started && errors.Is(err, os.ErrDeadlineExceeded) && !s.draining.Load() {
 				return errNoFirstRequest
 			}
 			return err
 		}
-		if !s.started {
-			s.started = true
-			if s.cfg.FirstRequestTimeout > 0 {
-				_ = s.client.SetReadDeadline(time.Time{})
-			}
+	}
+}
+
+// request reads one client frame and forwards it, or answers it.
+func (s *session) request() error {
+	p, size, err := peekFrame(s.cr, s.frameCap())
+	if err != nil {
+		return err
+	}
+	if !s.started {
+		s.started = true
+		if s.cfg.FirstRequestTimeout > 0 {
+			_ = s.client.SetReadDeadline(time.Time{})
 		}
-		h, err := s.versions.ParseRequestHeader(p[4:])
-		if err != nil {
-			if len(p) < size && errors.Is(err, protocol.ErrShortHeader) {
-				err = fmt.Errorf("%w: request header longer than %d bytes", protocol.ErrMalformed, len(p))
-			}
-			if h.Key >= 0 && h.Key < protocol.MaxKey {
-				s.obs.Error(h.Key)
-			}
-			return err
+	}
+	h, err := s.versions.ParseRequestHeader(p[4:])
+	if err != nil {
+		if len(p) < size && errors.Is(err, protocol.ErrShortHeader) {
+			err = fmt.Errorf("%w: request header longer than %d bytes", protocol.ErrMalformed, len(p))
 		}
-		adv := s.advertised.Load()
-		if adv == nil && s.cfg.BackendVersions != nil {
-			adv = s.cfg.BackendVersions()
-		}
-		if adv != nil && h.Key != kmsg.ApiVersions.Int16() && h.Version > adv[h.Key] {
+		if h.Key >= 0 && h.Key < protocol.MaxKey {
 			s.obs.Error(h.Key)
-			return fmt.Errorf("%w %s v%d: not advertised to this client", protocol.ErrUnsupportedVersion, kmsg.NameForKey(h.Key), h.Version)
 		}
-		s.obs.Request(h.Key, size)
-		if !s.bauth.ReauthAt.IsZero() && s.bauth.NeedsReauth(time.Now().Add(reauthLead(s.bauth.Lifetime))) {
-			// The broker reads a request only once it has answered
-			// the ones before it: a request queued behind a Fetch
-			// that waits could reach it after the session ends. Near
-			// the end, let what is in flight finish, then log in again.
-			if err := s.awaitIdle(); err != nil {
-				return err
-			}
-			if err := s.reauthenticate(); err != nil {
-				return err
-			}
-		}
-		e := inflight{key: h.Key, version: h.Version, corr: h.CorrelationID, start: time.Now()}
-		if s.cfg.Auth != nil {
-			handled, err := s.authenticate(h, e, p, size)
-			if err != nil {
-				return err
-			}
-			if handled {
-				continue
-			}
-		}
-		if s.cfg.Chain.Wants(h.Key) {
-			if err := s.filterRequest(h, e, p, size); err != nil {
-				return err
-			}
-			continue
-		}
-		respond := true
-		switch h.Key {
-		case int16(kmsg.Produce): // acks=0 has no response
-			acks, err := protocol.ProduceAcks(p[4+h.Len:], h.Version)
-			if err != nil {
-				return err
-			}
-			respond = acks != 0
-		case int16(kmsg.ApiVersions):
-			if h.Version > s.versions.Max(h.Key) {
-				e.local = s.localResponse(h, s.versions.UnsupportedAPIVersions(nil))
-				if _, err := s.cr.Discard(size); err != nil {
-					return err
-				}
-				if err := s.push(e); err != nil {
-					return err
-				}
-				continue
-			}
-			if err := s.forwardAPIVersions(h, e, p, size); err != nil {
-				return err
-			}
-			continue
-		}
-		if err := s.ensureBackend(); err != nil {
+		return err
+	}
+	adv := s.advertised.Load()
+	if adv == nil && s.cfg.BackendVersions != nil {
+		adv = s.cfg.BackendVersions()
+	}
+	if adv != nil && h.Key != kmsg.ApiVersions.Int16() && h.Version > adv[h.Key] {
+		s.obs.Error(h.Key)
+		return fmt.Errorf("%w %s v%d: not advertised to this client", protocol.ErrUnsupportedVersion, kmsg.NameForKey(h.Key), h.Version)
+	}
+	s.obs.Request(h.Key, size)
+	if !s.bauth.ReauthAt.IsZero() && s.bauth.NeedsReauth(time.Now().Add(reauthLead(s.bauth.Lifetime))) {
+		// The broker reads a request only once it has answered
+		// the ones before it: a request queued behind a Fetch
+		// that waits could reach it after the session ends. Near
+		// the end, let what is in flight finish, then log in again.
+		if err := s.awaitIdle(); err != nil {
 			return err
 		}
-		if respond {
-			if err := s.push(e); err != nil {
-				return err
-			}
-		}
-		if err := forward(s.backend, s.cr, s.client, p, size); err != nil {
+		if err := s.reauthenticate(); err != nil {
 			return err
 		}
 	}
+	e := inflight{key: h.Key, version: h.Version, corr: h.CorrelationID, start: time.Now()}
+	if s.cfg.Auth != nil {
+		handled, err := s.authenticate(h, e, p, size)
+		if err != nil {
+			return err
+		}
+		if handled {
+			return nil
+		}
+	}
+	if s.cfg.Chain.Wants(h.Key) {
+		if err := s.filterRequest(h, e, p, size); err != nil {
+			return err
+		}
+		return nil
+	}
+	respond := true
+	switch h.Key {
+	case int16(kmsg.Produce): // acks=0 has no response
+		acks, err := protocol.ProduceAcks(p[4+h.Len:], h.Version)
+		if err != nil {
+			return err
+		}
+		respond = acks != 0
+	case int16(kmsg.ApiVersions):
+		if h.Version > s.versions.Max(h.Key) {
+			e.local = s.localResponse(h, s.versions.UnsupportedAPIVersions(nil))
+			if _, err := s.cr.Discard(size); err != nil {
+				return err
+			}
+			if err := s.push(e); err != nil {
+				return err
+			}
+			return nil
+		}
+		if err := s.forwardAPIVersions(h, e, p, size); err != nil {
+			return err
+		}
+		return nil
+	}
+	if err := s.ensureBackend(); err != nil {
+		return err
+	}
+	if respond {
+		if err := s.push(e); err != nil {
+			return err
+		}
+	}
+	if err := forward(s.backend, s.cr, s.client, p, size); err != nil {
+		return err
+	}
+	return nil
 }
 
 // forwardAPIVersions forwards an ApiVersions request, clearing a v5
