@@ -57,6 +57,8 @@ func main() {
 	idle := flag.Int("idle-conns", 9000, "idle connections in the connections case (0 skips it); each costs the gateway two file descriptors, and this machine allows 20,000 per process")
 	busy := flag.Int("busy-conns", 32, "producers of 1 MiB requests in the connections case")
 	throughput := flag.Bool("throughput", true, "measure throughput and latency (false: only the connections case)")
+	var others targetFlags
+	flag.Var(&others, "target", "also measure a Kafka bootstrap address in the same run, as name=host:port (another proxy in front of the same cluster, say); repeatable")
 	baseline := flag.String("baseline", "", "also measure the gateway built from this git revision (e.g. a commit before a change), in the same run")
 	flag.Parse()
 
@@ -124,6 +126,9 @@ func main() {
 		{name: "gateway-namespace", addr: gw[2], viaGateway: true}, {name: "gateway-acls", addr: gw[3], viaGateway: true},
 		{name: "gateway-scram", addr: gw[4], viaGateway: true, opts: []kgo.Opt{kgo.SASL(scram.Auth{User: "bench", Pass: "bench-secret"}.AsSha256Mechanism())}},
 		{name: "gateway-headers", addr: gw[5], viaGateway: true}, {name: "gateway-encrypt", addr: gw[6], viaGateway: true}}
+	for _, o := range others {
+		targets = append(targets, o)
+	}
 	if *baseline != "" {
 		bin := buildBaseline(dir, *baseline)
 		old := strings.Fields(childOf(bin, "-role=gateway", "-bootstrap="+strings.Join(bootstrap, ",")))
@@ -235,6 +240,10 @@ func main() {
 		row("no policy produce vs baseline", "gateway-baseline", "gateway", prod)
 		row("no policy consume vs baseline", "gateway-baseline", "gateway", cons)
 	}
+	for _, o := range others {
+		row(o.name+" produce", "direct", o.name, prod)
+		row(o.name+" consume", "direct", o.name, cons)
+	}
 	if *withTLS {
 		row("TLS 1.3 SNI produce vs plain", "direct", "gateway-sni-tls", prod)
 		row("TLS 1.3 SNI consume vs plain", "direct", "gateway-sni-tls", cons)
@@ -253,6 +262,20 @@ func main() {
 		fmt.Printf("  %-16s produce %v consume %v\n", tg.name, round(prod[tg.name]), round(cons[tg.name]))
 	}
 	killChildren()
+}
+
+// targetFlags are the -target flags.
+type targetFlags []target
+
+func (f *targetFlags) String() string { return fmt.Sprint(len(*f)) }
+
+func (f *targetFlags) Set(v string) error {
+	name, addr, ok := strings.Cut(v, "=")
+	if !ok || name == "" || addr == "" {
+		return fmt.Errorf("want name=host:port, got %q", v)
+	}
+	*f = append(*f, target{name: name, addr: addr})
+	return nil
 }
 
 // target is one way of reaching the cluster.
