@@ -28,13 +28,17 @@ lint:
 	$(GO) vet ./...
 
 # Real-Kafka tests (test/realkafka) run in the compat tier, which starts the
-# clusters; here they skip even if the caller's environment names one.
+# clusters; here they skip even if the caller's environment names one. The
+# schema tests use a real registry (Apicurio, built from Maven Central the
+# first time: test/registry), started here and left running for the compat
+# tier (STRAIT_REGISTRY_PORT, default 28081; test/registry/stop.sh stops it).
 unit:
-	STRAIT_KAFKA_BOOTSTRAP= $(GO) test -race -count=1 -timeout 15m ./...
+	url=$$(test/registry/start.sh) && STRAIT_SCHEMA_REGISTRY_URL=$$url STRAIT_KAFKA_BOOTSTRAP= $(GO) test -race -count=1 -timeout 15m ./...
 
 fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzRequestHeader$$' -fuzztime $(FUZZTIME) ./internal/protocol
 	$(GO) test -run '^$$' -fuzz '^FuzzProduceNamesBrokers$$' -fuzztime $(FUZZTIME) ./internal/protocol
+	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) ./internal/records
 
 compat:
 	test/compat/run.sh

@@ -35,6 +35,12 @@ root="$(cd "$here/../.." && pwd)"
 cd "$root"
 
 source test/kafka/env.sh
+# The record policy tests of test/realkafka validate against a real schema
+# registry (started once, left running: test/registry/stop.sh stops it).
+if [[ -z "${STRAIT_SCHEMA_REGISTRY_URL:-}" ]]; then
+  STRAIT_SCHEMA_REGISTRY_URL="$(test/registry/start.sh)"
+  export STRAIT_SCHEMA_REGISTRY_URL
+fi
 versions="${STRAIT_COMPAT_VERSIONS:-$STRAIT_KAFKA_VERSIONS}"
 ns_versions="${STRAIT_COMPAT_NAMESPACE_VERSIONS:-${versions%% *}}"
 ns_prefix="tenant-x."

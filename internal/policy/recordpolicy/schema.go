@@ -63,9 +63,16 @@ func (s *validation) RequestKeys() policy.KeySet { return policy.KeySet{} }
 // Process validates the record's key and value and, for the children,
 // parses the value.
 func (s *validation) Process(r *Record) (Verdict, error) {
-	err := s.v.ValidateRecord(r.Ctx, r.R.Key, r.R.Value)
-	if err == nil && s.children && r.R.Value != nil {
-		r.Content, err = s.v.Decode(r.Ctx, r.R.Value)
+	var err error
+	if s.children && r.R.Value != nil {
+		// The children see the parsed value; parsing validates it.
+		if err = s.v.ValidateRecord(r.Ctx, r.R.Key, nil); err == nil {
+			if r.Content, err = s.v.Decode(r.Ctx, r.R.Value); err != nil {
+				err = fmt.Errorf("record value: %w", err)
+			}
+		}
+	} else {
+		err = s.v.ValidateRecord(r.Ctx, r.R.Key, r.R.Value)
 	}
 	if err == nil {
 		return Pass, nil
