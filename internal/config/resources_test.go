@@ -67,6 +67,10 @@ virtual_clusters:
         config: {failure_mode: drop, key_sources: [{type: aws, arn: "not-an-arn"}]}
       - {type: schema_validation, config: {type: confluent_schema_registry, schema_registry: nowhere, validate_value: true, failure_mode: reject}}
       - {type: decrypt, config: {key_sources: [{type: static, key: short}]}, policies: [{type: skip_record}]}
+      - {type: decrypt_fields, config: {paths: [a], key_sources: [{type: static, key: short}]}}
+      - type: schema_validation
+        config: {type: confluent_schema_registry, schema_registry: nowhere, validate_value: true}
+        policies: [{type: decrypt_fields, config: {paths: ["a..b"], key_sources: [{type: static, key: short}]}}]
 `
 	_, err := Parse([]byte(text), "")
 	if err == nil {
@@ -87,6 +91,9 @@ virtual_clusters:
 		"consume_policies[1].config.failure_mode: unknown failure mode \"reject\" for consume policies",
 		"consume_policies[1].config.schema_registry: \"nowhere\" is not a name in schema_registries",
 		"consume_policies[2].policies: type decrypt has no nested policies",
+		"consume_policies[3].type: decrypt_fields is only allowed nested",
+		"consume_policies[4].config.type: decrypt_fields needs type json",
+		"consume_policies[4].policies[0].config.paths[0]: \"a..b\" is not a dotted path",
 	} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("missing error %q in:\n%v", want, err)

@@ -240,6 +240,16 @@ func (d *decoder) validatePolicyList(ps []VCPolicy, path string, nested bool) {
 			t.PhaseValidate(p.Config, phaseOf(pp), func(field, msg string) { d.report(pp+".config."+field, "%s", msg) })
 		}
 		d.checkRefs(t, p.Config, pp)
+		if t.Nested && !nested {
+			d.report(pp+".type", "%s is only allowed nested under a parent policy (policies:)", p.Type)
+		}
+		if len(p.Policies) > 0 && t.ValidateChildren != nil {
+			var types []string
+			for _, c := range p.Policies {
+				types = append(types, c.Type)
+			}
+			t.ValidateChildren(p.Config, types, func(field, msg string) { d.report(pp+".config."+field, "%s", msg) })
+		}
 		if len(p.Policies) > 0 {
 			if t.Parent {
 				d.validatePolicyList(p.Policies, pp+".policies", true)

@@ -50,6 +50,11 @@ type Type struct {
 	// Parent tells whether policies may be nested under this type
 	// (policies:).
 	Parent bool
+	// ValidateChildren checks the types of the policies nested under
+	// one of this type. May be nil.
+	ValidateChildren func(cfg any, childTypes []string, report func(field, msg string))
+	// Nested tells that the type may appear only nested under a parent.
+	Nested bool
 }
 
 // Ref is a config's reference to a top-level resource.

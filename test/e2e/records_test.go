@@ -6,8 +6,10 @@ package e2e
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -41,6 +43,13 @@ const recordPolicies = `produce_policies:
         name: flag-big
         condition: "record.value.content.amount > 100.0"
         config: {actions: [{op: set, key: big, value: "yes"}]}
+  - type: schema_validation
+    name: pii-json
+    condition: "context.topic.name.startsWith('pii')"
+    config: {type: json, validate_value: true}
+    policies:
+      - type: encrypt_fields
+        config: {fields: [{paths: [card.number, ssn], encryption_key: {type: static, key: k1}}]}
 consume_policies:
   - type: skip_record
     name: drop-flagged
@@ -48,6 +57,13 @@ consume_policies:
   - type: decrypt
     condition: "context.topic.name.startsWith('enc')"
     config: {key_sources: [{type: static, key: k1}]}
+  - type: schema_validation
+    name: pii-json-read
+    condition: "context.topic.name.startsWith('pii')"
+    config: {type: json, validate_value: true, failure_mode: passthrough}
+    policies:
+      - type: decrypt_fields
+        config: {paths: [card.number, ssn], key_sources: [{type: static, key: k1}]}
   - type: modify_headers
     name: mark-read
     condition: "context.topic.name.startsWith('stamped')"
@@ -180,6 +196,43 @@ func TestRecordPolicies(t *testing.T) {
 		}
 		if o, _ := ends.Lookup(topic, 0); o.Offset != 2 {
 			t.Errorf("log end %d, want 2: nothing of the refused batch may be stored", o.Offset)
+		}
+	})
+
+	t.Run("encrypt_fields and decrypt_fields", func(t *testing.T) {
+		topic := "pii-customers"
+		createTopic(t, adm, topic, 1)
+		p := newClient(t, gw.Bootstrap)
+		docs := []string{
+			`{"name":"Ada","card":{"number":"4111111111111111","exp":"12/30"},"ssn":123456789}`,
+			`{"name":"Bob","card":{"exp":"01/29"}}`,
+		}
+		for _, d := range docs {
+			if err := p.ProduceSync(ctxT(t, 10*time.Second), &kgo.Record{Topic: topic, Value: []byte(d)}).FirstErr(); err != nil {
+				t.Fatal(err)
+			}
+		}
+		direct := consume(t, newClient(t, k.Bootstrap[0], kgo.ConsumeTopics(topic), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart())), 2)
+		var stored map[string]any
+		if err := json.Unmarshal(direct[0].Value, &stored); err != nil {
+			t.Fatalf("stored document is not JSON: %q", direct[0].Value)
+		}
+		card := stored["card"].(map[string]any)
+		if bytes.Contains(direct[0].Value, []byte("4111111111111111")) || bytes.Contains(direct[0].Value, []byte("123456789")) ||
+			card["exp"] != "12/30" || stored["name"] != "Ada" {
+			t.Fatalf("stored %s: want card.number and ssn encrypted, the rest as sent", direct[0].Value)
+		}
+		if _, isString := stored["ssn"].(string); !isString {
+			t.Fatalf("stored ssn %v, want a sealed string", stored["ssn"])
+		}
+		via := consume(t, newClient(t, gw.Bootstrap, kgo.ConsumeTopics(topic), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart())), 2)
+		for i, r := range via {
+			var got, want any
+			_ = json.Unmarshal(r.Value, &got)
+			_ = json.Unmarshal([]byte(docs[i]), &want)
+			if !reflect.DeepEqual(got, want) {
+				t.Errorf("consumed %s, want %s", r.Value, docs[i])
+			}
 		}
 	})
 

@@ -132,11 +132,18 @@ type node struct {
 
 // build makes the nodes of a list of policy specs.
 func build(specs []policy.Spec, env policy.Env) ([]*node, error) {
+	return buildIn(specs, env, false)
+}
+
+func buildIn(specs []policy.Spec, env policy.Env, nested bool) ([]*node, error) {
 	var nodes []*node
 	for _, s := range specs {
 		t, ok := policy.Lookup(s.Type)
 		if !ok {
 			return nil, fmt.Errorf("unknown record policy type %q", s.Type)
+		}
+		if t.Nested && !nested {
+			return nil, fmt.Errorf("%s: %w", s.Name, errNotNested)
 		}
 		p, err := t.New(s, env)
 		if err != nil {
@@ -153,7 +160,7 @@ func build(specs []policy.Spec, env policy.Env) ([]*node, error) {
 				return nil, fmt.Errorf("%s: type %q has no nested policies", s.Name, s.Type)
 			}
 			n.parent = parent
-			if n.children, err = build(s.Children, env); err != nil {
+			if n.children, err = buildIn(s.Children, env, true); err != nil {
 				return nil, err
 			}
 		}

@@ -108,12 +108,30 @@ func (s *validation) After(r *Record) error {
 	return nil
 }
 
+// checkFieldChildren refuses field encryption under a parent whose value
+// the gateway cannot write back: only JSON documents are re-encoded.
+func checkFieldChildren(c *SchemaConfig, childTypes []string) error {
+	for _, t := range childTypes {
+		if fieldTypes[t] && c.Type != schema.ValidationJSON {
+			return fmt.Errorf("%s needs type json: the gateway writes back only JSON documents", t)
+		}
+	}
+	return nil
+}
+
 func init() {
 	policy.Register(policy.Type{
 		Name:      "schema_validation",
 		Phases:    []policy.Phase{policy.PhaseProduce, policy.PhaseConsume},
 		Parent:    true,
 		NewConfig: func() any { return new(SchemaConfig) },
+		ValidateChildren: func(cfg any, childTypes []string, report func(field, msg string)) {
+			if c, ok := cfg.(*SchemaConfig); ok {
+				if err := checkFieldChildren(c, childTypes); err != nil {
+					report("type", err.Error())
+				}
+			}
+		},
 		PhaseValidate: func(cfg any, phase policy.Phase, report func(field, msg string)) {
 			if c, ok := cfg.(*SchemaConfig); ok {
 				c.validate(phase, report)
@@ -137,6 +155,13 @@ func init() {
 						regs[c.SchemaRegistry] = reg
 					}
 				}
+			}
+			var childTypes []string
+			for _, ch := range sp.Children {
+				childTypes = append(childTypes, ch.Type)
+			}
+			if err := checkFieldChildren(c, childTypes); err != nil {
+				return nil, err
 			}
 			v, err := schema.NewValidator(c.schemaConfig(), regs)
 			if err != nil {
