@@ -195,6 +195,7 @@ func describe(n ast.Node) string {
 var (
 	portRangeType      = reflect.TypeFor[PortRange]()
 	durationType       = reflect.TypeFor[Duration]()
+	stdDurationType    = reflect.TypeFor[time.Duration]()
 	listenerPolicyType = reflect.TypeFor[ListenerPolicy]()
 	certKeyType        = reflect.TypeFor[CertKey]()
 	clientTLSAuthType  = reflect.TypeFor[ClientTLSAuth]()
@@ -214,6 +215,12 @@ func (d *decoder) decode(n ast.Node, v reflect.Value, path string) {
 		return
 	case durationType:
 		d.decodeDuration(n, v.Addr().Interface().(*Duration), path)
+		return
+	case stdDurationType:
+		// Types of other packages decoded here (schema registries).
+		var dur Duration
+		d.decodeDuration(n, &dur, path)
+		v.SetInt(int64(dur))
 		return
 	case listenerPolicyType:
 		d.decodePolicy(n, v.Addr().Interface().(*ListenerPolicy), path)

@@ -3,6 +3,7 @@ package config
 import (
 	"strings"
 	"testing"
+	"time"
 )
 
 const recordBase = `backend_clusters:
@@ -19,10 +20,17 @@ listeners:
 func TestRecordPoliciesValid(t *testing.T) {
 	text := recordBase + `static_keys:
   - {name: k1, value: "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY="}
+schema_registries:
+  - name: main
+    type: confluent
+    config: {endpoint: "http://127.0.0.1:8081", timeout: 2s, not_found_ttl: 1m, authentication: {type: basic, username: u, password: p}}
 virtual_clusters:
   - name: vc
     destination: local
     produce_policies:
+      - type: schema_validation
+        name: avro
+        config: {type: confluent_schema_registry, schema_registry: main, validate_value: true}
       - type: modify_headers
         condition: "context.topic.name == 'orders'"
         config: {actions: [{op: set, key: a, value: b}, {op: remove, key: c}]}
@@ -42,8 +50,12 @@ virtual_clusters:
           failure_mode: mark
           key_sources: [{type: static, key: k1}, {type: aws, arn: "arn:aws:kms:eu-west-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"}]
 `
-	if _, err := Parse([]byte(text), ""); err != nil {
+	c, err := Parse([]byte(text), "")
+	if err != nil {
 		t.Fatal(err)
+	}
+	if rc := c.SchemaRegistries[0].Config; rc.Timeout != 2*time.Second || rc.NotFoundTTL != time.Minute {
+		t.Errorf("registry durations %v, %v; want 2s, 1m", rc.Timeout, rc.NotFoundTTL)
 	}
 }
 

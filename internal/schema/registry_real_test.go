@@ -41,7 +41,6 @@ func realRegistryURL(t *testing.T) string {
 	return strings.TrimRight(u, "/")
 }
 
-
 // register registers a schema under subject through the Confluent API and
 // returns its id.
 func register(t *testing.T, base, subject, schemaType, schema string, refs ...reference) int {

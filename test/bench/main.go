@@ -57,6 +57,7 @@ func main() {
 	idle := flag.Int("idle-conns", 9000, "idle connections in the connections case (0 skips it); each costs the gateway two file descriptors, and this machine allows 20,000 per process")
 	busy := flag.Int("busy-conns", 32, "producers of 1 MiB requests in the connections case")
 	throughput := flag.Bool("throughput", true, "measure throughput and latency (false: only the connections case)")
+	only := flag.String("only", "", "measure only these targets (comma-separated names, e.g. gateway,gateway-headers), with direct")
 	var others targetFlags
 	flag.Var(&others, "target", "also measure a Kafka bootstrap address in the same run, as name=host:port (another proxy in front of the same cluster, say); repeatable")
 	baseline := flag.String("baseline", "", "also measure the gateway built from this git revision (e.g. a commit before a change), in the same run")
@@ -141,6 +142,12 @@ func main() {
 			target{name: "gateway-sni-tls", addr: gw[1], opts: []kgo.Opt{tlsDial}, viaGateway: true})
 	}
 
+	if *only != "" {
+		keep := strings.Split(*only, ",")
+		targets = slices.DeleteFunc(targets, func(tg target) bool {
+			return tg.name != "direct" && tg.name != "gateway" && !slices.Contains(keep, tg.name)
+		})
+	}
 	value := make([]byte, *size)
 	_, _ = rand.Read(value) // incompressible
 
@@ -205,6 +212,9 @@ func main() {
 	fmt.Println()
 	fmt.Printf("%-30s %14s %14s %8s\n", "", "direct", "gateway", "ratio")
 	row := func(label, d, g string, m map[string][]float64) {
+		if len(m[d]) == 0 || len(m[g]) == 0 {
+			return // a target left out by -only
+		}
 		a, b := median(m[d]), median(m[g])
 		fmt.Printf("%-30s %9.1f MB/s %9.1f MB/s %7.2fx\n", label, a, b, b/a)
 	}

@@ -210,8 +210,27 @@ func (e *encrypt) Process(r *Record) (Verdict, error) {
 
 func (e *encrypt) fail(r *Record, err error) (Verdict, error) {
 	r.Failed()
-	r.Reason = "encryption failed: " + err.Error()
+	r.Reason = "encryption failed: " + cryptReason(err)
+	r.Conn.Log.Debug("record encryption failed", "policy", e.name, "err", err)
 	return Reject, nil
+}
+
+// cryptReason says why encryption or decryption failed, for the client:
+// the kind of failure, without the key service's address or answer.
+func cryptReason(err error) string {
+	switch {
+	case errors.Is(err, crypt.ErrKMSUnavailable):
+		return "the key service is unavailable"
+	case errors.Is(err, crypt.ErrKMSRefused):
+		return "the key service refused the key"
+	case errors.Is(err, crypt.ErrUnknownKey):
+		return "the record's key is in no key source"
+	case errors.Is(err, crypt.ErrTampered):
+		return "the ciphertext does not authenticate (tampered or cut)"
+	case errors.Is(err, crypt.ErrUnsupportedVersion):
+		return "unsupported encryption format version"
+	}
+	return "internal error"
 }
 
 // decrypt is a decrypt policy.
@@ -238,7 +257,8 @@ func (d *decrypt) Process(r *Record) (Verdict, error) {
 		}
 		pt, err := d.dec.Open(r.Ctx, nil, *part.b, part.aad)
 		if err != nil {
-			return failRecord(r, d.name, d.mode, "decryption failed: "+err.Error())
+			r.Conn.Log.Debug("record decryption failed", "policy", d.name, "err", err)
+			return failRecord(r, d.name, d.mode, "decryption failed: "+cryptReason(err))
 		}
 		if pt == nil {
 			pt = []byte{}

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"strings"
 
 	"github.com/strait-gw/strait/internal/crypt"
@@ -112,7 +113,7 @@ type fieldsSource struct {
 	src   crypt.KeySource
 }
 
-func (e *encryptFields) Name() string                { return e.name }
+func (e *encryptFields) Name() string               { return e.name }
 func (e *encryptFields) RequestKeys() policy.KeySet { return policy.KeySet{} }
 
 // connFieldEncrypters are an encrypt_fields policy's encrypters on one
@@ -174,7 +175,8 @@ func (e *encryptFields) Process(r *Record) (Verdict, error) {
 
 func (e *encryptFields) fail(r *Record, err error) (Verdict, error) {
 	r.Failed()
-	r.Reason = "field encryption failed: " + err.Error()
+	r.Reason = "field encryption failed: " + cryptReason(err)
+	r.Conn.Log.Debug("field encryption failed", "policy", e.name, "err", err)
 	return Reject, nil
 }
 
@@ -186,7 +188,7 @@ type decryptFields struct {
 	dec   *crypt.Decrypter
 }
 
-func (d *decryptFields) Name() string                { return d.name }
+func (d *decryptFields) Name() string               { return d.name }
 func (d *decryptFields) RequestKeys() policy.KeySet { return policy.KeySet{} }
 
 // Process decrypts the encrypted fields present in the parsed document.
@@ -218,7 +220,11 @@ func (d *decryptFields) Process(r *Record) (Verdict, error) {
 				continue
 			}
 		}
-		return failRecord(r, d.name, d.mode, fmt.Sprintf("decryption of %s failed: %v", path, err))
+		reason := "not JSON"
+		if err != nil && !errors.Is(err, io.EOF) {
+			reason = cryptReason(err)
+		}
+		return failRecord(r, d.name, d.mode, fmt.Sprintf("decryption of %s failed: %s", path, reason))
 	}
 	return Pass, nil
 }
