@@ -126,7 +126,8 @@ func main() {
 	targets := []target{{name: "direct", addr: bootstrap[0]}, {name: "gateway", addr: gw[0], viaGateway: true},
 		{name: "gateway-namespace", addr: gw[2], viaGateway: true}, {name: "gateway-acls", addr: gw[3], viaGateway: true},
 		{name: "gateway-scram", addr: gw[4], viaGateway: true, opts: []kgo.Opt{kgo.SASL(scram.Auth{User: "bench", Pass: "bench-secret"}.AsSha256Mechanism())}},
-		{name: "gateway-headers", addr: gw[5], viaGateway: true}, {name: "gateway-encrypt", addr: gw[6], viaGateway: true}}
+		{name: "gateway-headers", addr: gw[5], viaGateway: true}, {name: "gateway-encrypt", addr: gw[6], viaGateway: true},
+		{name: "gateway-validate", addr: gw[7], viaGateway: true}}
 	for _, o := range others {
 		targets = append(targets, o)
 	}
@@ -239,9 +240,13 @@ func main() {
 	row("modify_headers consume", "direct", "gateway-headers", cons)
 	row("encrypt produce", "direct", "gateway-encrypt", prod)
 	row("decrypt consume", "direct", "gateway-encrypt", cons)
+	row("schema_validation json produce", "direct", "gateway-validate", prod)
+	row("skip_record consume", "direct", "gateway-validate", cons)
 	row("modify_headers produce vs no policy", "gateway", "gateway-headers", prod)
 	row("encrypt produce vs no policy", "gateway", "gateway-encrypt", prod)
 	row("decrypt consume vs no policy", "gateway", "gateway-encrypt", cons)
+	row("schema_validation vs no policy", "gateway", "gateway-validate", prod)
+	row("skip_record vs no policy", "gateway", "gateway-validate", cons)
 	row("namespace produce vs no policy", "gateway", "gateway-namespace", prod)
 	row("acls produce vs no policy", "gateway", "gateway-acls", prod)
 	if *baseline != "" {
@@ -414,7 +419,7 @@ func buildBaseline(dir, rev string) string {
 // log in with SCRAM-SHA-256 checked by the gateway. It returns their
 // bootstrap addresses in that order ("-" for no SNI listener).
 func startGateway(bootstrap []string, certDir string) []string {
-	base, err := testenv.FindFreePorts(67)
+	base, err := testenv.FindFreePorts(78)
 	check(err)
 	quoted := make([]string, len(bootstrap))
 	for i, s := range bootstrap {
@@ -455,6 +460,12 @@ virtual_clusters:
       - {type: encrypt, config: {encryption_key: {type: static, key: bench}}}
     consume_policies:
       - {type: decrypt, config: {key_sources: [{type: static, key: bench}]}}
+  - name: validate
+    destination: kafka
+    produce_policies:
+      - {type: schema_validation, config: {type: json, validate_value: true, failure_mode: passthrough}}
+    consume_policies:
+      - {type: skip_record, condition: "'drop' in record.headers"}
   - name: scram
     destination: kafka
     authentication:
@@ -492,7 +503,12 @@ listeners:
     policies:
       - type: forward_to_virtual_cluster
         config: {type: port_mapping, destination: crypt, advertised_host: 127.0.0.1}
-`, strings.Join(quoted, ", "), base, base+10, base+12, base+22, base+23, base+33, base+34, base+44, base+45, base+55, base+56, base+66)
+  - name: validate
+    ports: ["%[14]d-%[15]d"]
+    policies:
+      - type: forward_to_virtual_cluster
+        config: {type: port_mapping, destination: validate, advertised_host: 127.0.0.1}
+`, strings.Join(quoted, ", "), base, base+10, base+12, base+22, base+23, base+33, base+34, base+44, base+45, base+55, base+56, base+66, base+67, base+77)
 	sni := "-"
 	if certDir != "" {
 		text += fmt.Sprintf(`  - name: sni
@@ -520,7 +536,7 @@ listeners:
 		time.Sleep(20 * time.Millisecond)
 	}
 	addr := func(p int) string { return net.JoinHostPort("127.0.0.1", strconv.Itoa(p)) }
-	return []string{addr(base), sni, addr(base + 12), addr(base + 23), addr(base + 34), addr(base + 45), addr(base + 56)}
+	return []string{addr(base), sni, addr(base + 12), addr(base + 23), addr(base + 34), addr(base + 45), addr(base + 56), addr(base + 67)}
 }
 
 func client(tg target, opts ...kgo.Opt) *kgo.Client {
