@@ -108,6 +108,7 @@ type Exchange struct {
 	local    kmsg.Response
 	state    []any
 	want     uint64
+	bufs     Buffers
 }
 
 // Key is the request's API key.

@@ -11,6 +11,7 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kmsg"
 
+	"github.com/strait-gw/strait/internal/policy"
 	"github.com/strait-gw/strait/internal/protocol"
 )
 
@@ -23,11 +24,21 @@ var encodePool = sync.Pool{New: func() any { b := make([]byte, 0, 64<<10); retur
 // putEncodeBuf returns a buffer to encodePool, emptied; one that grew
 // beyond a few frames is left to the garbage collector.
 func putEncodeBuf(b *[]byte) {
-	if cap(*b) > 4<<20 {
+	if cap(*b) > policy.MaxPooledBuffer {
 		return
 	}
 	*b = (*b)[:0]
 	encodePool.Put(b)
+}
+
+// sized returns b emptied, with room for a frame of n bytes that policies
+// may have grown by a quarter, so that encoding it does not grow the buffer
+// again and again.
+func sized(b []byte, n int) []byte {
+	if want := n + n/4 + 512; cap(b) < want {
+		return make([]byte, 0, policy.SizeClass(want))
+	}
+	return b[:0]
 }
 
 // errRefusedAcks0 ends a session whose acks=0 produce a policy refused:
@@ -53,6 +64,9 @@ func (s *session) filterRequest(h protocol.RequestHeader, e inflight, p []byte, 
 		respond = pr.Acks != 0
 	}
 	x, err := s.cfg.Chain.OnRequest(s.ctx, s.conn, req)
+	// The buffers the request hooks encoded into are this goroutine's until
+	// the request is written; the response hooks get their own.
+	defer x.TakeBuffers().Release()
 	if err != nil {
 		s.obs.Error(h.Key)
 		return err
@@ -74,7 +88,7 @@ func (s *session) filterRequest(h protocol.RequestHeader, e inflight, p []byte, 
 	}
 	buf := encodePool.Get().(*[]byte)
 	defer putEncodeBuf(buf)
-	out := append((*buf)[:0], frame[:4+h.Len]...)
+	out := append(sized(*buf, len(frame)), frame[:4+h.Len]...)
 	out = withSize(req.AppendTo(out))
 	*buf = out[:0]
 	if x.NeedsResponse() {
@@ -114,12 +128,14 @@ func (s *session) filterResponse(e inflight, p []byte, size int) error {
 	if protocol.RewritesResponse(e.key, e.version) {
 		protocol.RewriteDecoded(resp, s.cfg.Advertiser)
 	}
-	if err := s.cfg.Chain.OnResponse(s.ctx, e.x, resp); err != nil {
+	err = s.cfg.Chain.OnResponse(s.ctx, e.x, resp)
+	defer e.x.TakeBuffers().Release()
+	if err != nil {
 		return err
 	}
 	buf := encodePool.Get().(*[]byte)
 	defer putEncodeBuf(buf)
-	out := append((*buf)[:0], frame[:4+hl]...)
+	out := append(sized(*buf, len(frame)), frame[:4+hl]...)
 	out = withSize(resp.AppendTo(out))
 	*buf = out[:0]
 	if _, err := s.client.Write(out); err != nil {

@@ -381,17 +381,20 @@ var framePool sync.Pool
 
 // getFrameBuf returns a pooled buffer of length size.
 func getFrameBuf(size int) *[]byte {
-	if b, ok := framePool.Get().(*[]byte); ok && cap(*b) >= size {
-		*b = (*b)[:size]
-		return b
+	b, ok := framePool.Get().(*[]byte)
+	if !ok {
+		b = new([]byte)
 	}
-	b := make([]byte, size)
-	return &b
+	if cap(*b) < size {
+		*b = make([]byte, policy.SizeClass(size))
+	}
+	*b = (*b)[:size]
+	return b
 }
 
 // putFrameBuf returns a buffer from readFrame to the pool; nil is ignored.
 func putFrameBuf(b *[]byte) {
-	if b != nil {
+	if b != nil && cap(*b) <= policy.MaxPooledBuffer {
 		framePool.Put(b)
 	}
 }

@@ -57,7 +57,15 @@ func (c *HeadersConfig) validate(report func(field, msg string)) {
 // headers is a modify_headers policy.
 type headers struct {
 	name    string
-	actions []HeaderAction
+	actions []headerAction
+}
+
+// headerAction is a HeaderAction with its value as the bytes every record
+// shares: encoding reads a header's value and never writes it.
+type headerAction struct {
+	set   bool
+	key   string
+	value []byte
 }
 
 func (h *headers) Name() string               { return h.name }
@@ -67,11 +75,10 @@ func (h *headers) RequestKeys() policy.KeySet { return policy.KeySet{} }
 // order and multiplicity of headers no action names, are kept.
 func (h *headers) Process(r *Record) (Verdict, error) {
 	for _, a := range h.actions {
-		switch a.Op {
-		case "set":
-			r.R.Headers = setHeader(r.R.Headers, a.Key, []byte(a.Value))
-		case "remove":
-			r.R.Headers = removeHeader(r.R.Headers, a.Key)
+		if a.set {
+			r.R.Headers = setHeader(r.R.Headers, a.key, a.value)
+		} else {
+			r.R.Headers = removeHeader(r.R.Headers, a.key)
 		}
 	}
 	r.Changed()
@@ -79,29 +86,30 @@ func (h *headers) Process(r *Record) (Verdict, error) {
 }
 
 // setHeader replaces the first value of key with value and drops the
-// others, or appends key when it is absent.
+// others, or appends key when it is absent. hs is changed in place: a
+// decoded record owns its headers.
 func setHeader(hs []kmsg.Header, key string, value []byte) []kmsg.Header {
-	at := -1
-	out := hs[:0:0]
+	found := false
+	out := hs[:0]
 	for _, h := range hs {
 		if h.Key == key {
-			if at >= 0 {
+			if found {
 				continue
 			}
-			at = len(out)
+			found = true
 			h.Value = value
 		}
 		out = append(out, h)
 	}
-	if at < 0 {
+	if !found {
 		out = append(out, kmsg.Header{Key: key, Value: value})
 	}
 	return out
 }
 
-// removeHeader drops every value of key.
+// removeHeader drops every value of key, in place.
 func removeHeader(hs []kmsg.Header, key string) []kmsg.Header {
-	out := hs[:0:0]
+	out := hs[:0]
 	for _, h := range hs {
 		if h.Key != key {
 			out = append(out, h)
@@ -136,7 +144,11 @@ func init() {
 			if c == nil {
 				return nil, fmt.Errorf("no config")
 			}
-			return &headers{name: s.Name, actions: c.Actions}, nil
+			h := &headers{name: s.Name}
+			for _, a := range c.Actions {
+				h.actions = append(h.actions, headerAction{set: a.Op == "set", key: a.Key, value: []byte(a.Value)})
+			}
+			return h, nil
 		},
 	})
 	policy.Register(policy.Type{

@@ -262,7 +262,7 @@ type refusal struct {
 
 // produceRecords runs the produce policies over one partition's records
 // and returns the records to forward, or the refusal of the partition.
-func (s *Set) produceRecords(sc *scope, partition int32, raw []byte) ([]byte, *refusal) {
+func (s *Set) produceRecords(x *policy.Exchange, sc *scope, partition int32, raw []byte) ([]byte, *refusal) {
 	set, err := records.Parse(raw)
 	if err != nil || set.Truncated() {
 		return nil, &refusal{kerr.CorruptMessage.Code, "record batch does not parse"}
@@ -301,7 +301,7 @@ func (s *Set) produceRecords(sc *scope, partition int32, raw []byte) ([]byte, *r
 	}
 	enc := encoders.Get().(*records.Encoder)
 	defer encoders.Put(enc)
-	out, err := enc.AppendSet(make([]byte, 0, len(raw)+len(raw)/4), set)
+	out, err := enc.AppendSet(x.Buffer(len(raw)+len(raw)/4), set)
 	if err != nil {
 		return nil, &refusal{kerr.InvalidRecord.Code, err.Error()}
 	}
@@ -382,7 +382,7 @@ func (s *Set) produceRequest(ctx context.Context, x *policy.Exchange, r *kmsg.Pr
 		}
 		parts := t.Partitions[:0]
 		for _, p := range t.Partitions {
-			out, rf := s.produceRecords(sc, p.Partition, p.Records)
+			out, rf := s.produceRecords(x, sc, p.Partition, p.Records)
 			if rf != nil {
 				if r.Acks == 0 {
 					// No response carries the refusal: the
@@ -441,7 +441,7 @@ func (s *Set) fetchResponse(ctx context.Context, x *policy.Exchange, r *kmsg.Fet
 					break
 				}
 			}
-			out, failed := s.consumeRecords(sc, p.Partition, p.RecordBatches)
+			out, failed := s.consumeRecords(x, sc, p.Partition, p.RecordBatches)
 			if failed {
 				// The consumer sees an error for the partition
 				// and stays where it is.
@@ -456,7 +456,7 @@ func (s *Set) fetchResponse(ctx context.Context, x *policy.Exchange, r *kmsg.Fet
 
 // consumeRecords runs the consume policies over one partition's fetched
 // records. A batch that does not parse is left for the client to find.
-func (s *Set) consumeRecords(sc *scope, partition int32, raw []byte) (out []byte, failed bool) {
+func (s *Set) consumeRecords(x *policy.Exchange, sc *scope, partition int32, raw []byte) (out []byte, failed bool) {
 	set, err := records.Parse(raw)
 	if err != nil || set.Legacy {
 		return raw, false
@@ -503,7 +503,7 @@ func (s *Set) consumeRecords(sc *scope, partition int32, raw []byte) (out []byte
 	}
 	enc := encoders.Get().(*records.Encoder)
 	defer encoders.Put(enc)
-	out, err = enc.AppendSet(make([]byte, 0, len(raw)+len(raw)/4), set)
+	out, err = enc.AppendSet(x.Buffer(len(raw)+len(raw)/4), set)
 	if err != nil {
 		sc.conn.Log.Warn("re-encoding fetched records", "topic", sc.topic, "partition", partition, "err", err)
 		return nil, true
