@@ -7,6 +7,7 @@ import (
 	"context"
 	"crypto/cipher"
 	"crypto/rand"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"slices"
@@ -15,14 +16,16 @@ import (
 	"time"
 )
 
-// Defaults and limits of the data key rotation. GCM with random 96-bit
-// nonces must not seal more than 2^32 messages under one key (NIST SP
-// 800-38D, 8.3).
+// Defaults and limits of the data key rotation. A record's nonce is a
+// random 32-bit field drawn with its data key followed by the key's 64-bit
+// record counter (NIST SP 800-38D, 8.2.1), so nonces never repeat under a
+// data key; the bounds are kept where random nonces would need them (8.3),
+// a margin that costs one more wrap every 2^24 records.
 const (
-	// DefaultMaxRecords stays far below that limit: the chance of a nonce
-	// collision among 2^24 records is under 2^-48.
+	// DefaultMaxRecords stays far below the limit of random nonces: the
+	// chance of a collision among 2^24 of them is under 2^-48.
 	DefaultMaxRecords = 1 << 24
-	// MaxRecordsLimit is the limit itself, the most MaxRecords may be.
+	// MaxRecordsLimit is 2^32, the most MaxRecords may be.
 	MaxRecordsLimit = 1 << 32
 	// DefaultMaxBytes, 64 GiB per key, keeps the confidentiality bound of
 	// AES-GCM below 2^-60.
@@ -67,6 +70,9 @@ type Encrypter struct {
 type dataKey struct {
 	aead   cipher.AEAD
 	header []byte // the record header: magic through wrapped key
+	// nonceField is the random first part of every nonce under the key;
+	// the record counter makes up the rest.
+	nonceField [nonceFieldSize]byte
 	// old is set by a timer MaxAge after the key was made: Seal reads no
 	// clock per record.
 	old     atomic.Bool
@@ -118,7 +124,7 @@ func NewEncrypter(src KeySource, opts EncrypterOptions) (*Encrypter, error) {
 // ErrKMSUnavailable or ErrKMSRefused) and nothing is sealed. dst and
 // plaintext may not overlap.
 func (e *Encrypter) Seal(ctx context.Context, dst, plaintext, aad []byte) ([]byte, error) {
-	dk, err := e.take(ctx, len(plaintext))
+	dk, seq, err := e.take(ctx, len(plaintext))
 	if err != nil {
 		return nil, err
 	}
@@ -127,47 +133,62 @@ func (e *Encrypter) Seal(ctx context.Context, dst, plaintext, aad []byte) ([]byt
 	start := len(out)
 	out = append(out, dk.header...)
 	nonceAt := len(out)
-	out = out[:nonceAt+nonceSize]
-	if _, err := rand.Read(out[nonceAt:]); err != nil {
-		return nil, fmt.Errorf("crypt: nonce: %w", err)
-	}
+	out = append(out, dk.nonceField[:]...)
+	out = binary.BigEndian.AppendUint64(out, seq)
 	// Seal into the capacity after the nonce: the header it authenticates
 	// and the nonce stay out of its dst.
 	sealed := dk.aead.Seal(out[len(out):len(out)], out[nonceAt:], plaintext, recordAAD(out[start:nonceAt], aad))
 	return out[:len(out)+len(sealed)], nil
 }
 
+// Overhead is how many bytes Seal adds to a plaintext under the current
+// data key (header, nonce and tag); a new data key may differ by a few
+// bytes, and Seal grows dst when it must.
+func (e *Encrypter) Overhead() int {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	n := nonceSize + tagSize + 64
+	if e.cur != nil {
+		n = len(e.cur.header) + nonceSize + tagSize
+	}
+	return n
+}
+
 // take returns the data key to seal n bytes with, making a new one when the
 // current one has reached a bound, and counts the record against it.
-func (e *Encrypter) take(ctx context.Context, n int) (*dataKey, error) {
+func (e *Encrypter) take(ctx context.Context, n int) (*dataKey, uint64, error) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if e.closed {
-		return nil, errEncrypterClosed
+		return nil, 0, errEncrypterClosed
 	}
 	dk := e.cur
 	if dk == nil || dk.records >= e.maxRecords || dk.records > 0 && dk.bytes+uint64(n) > e.maxBytes || dk.old.Load() {
 		next, err := e.newDataKey(ctx)
 		if err != nil {
-			return nil, err
+			return nil, 0, err
 		}
 		if dk != nil {
 			dk.stop()
 		}
 		dk, e.cur = next, next
 	}
+	seq := dk.records
 	dk.records++
 	dk.bytes += uint64(n)
-	return dk, nil
+	return dk, seq, nil
 }
 
 // newDataKey makes a random data key and wraps it. It is called with mu
 // held: other Seals on the connection wait for the key they need anyway.
 func (e *Encrypter) newDataKey(ctx context.Context) (*dataKey, error) {
-	key := make([]byte, DataKeySize)
+	key := make([]byte, DataKeySize+nonceFieldSize)
 	if _, err := rand.Read(key); err != nil {
 		return nil, fmt.Errorf("crypt: data key: %w", err)
 	}
+	var field [nonceFieldSize]byte
+	copy(field[:], key[DataKeySize:])
+	key = key[:DataKeySize]
 	ref, wrapped, err := e.src.Wrap(ctx, key)
 	if err != nil {
 		return nil, fmt.Errorf("wrapping a new data key with %s key: %w", e.src.Kind(), err)
@@ -181,7 +202,7 @@ func (e *Encrypter) newDataKey(ctx context.Context) (*dataKey, error) {
 	if err != nil {
 		return nil, err
 	}
-	dk := &dataKey{aead: aead, header: header}
+	dk := &dataKey{aead: aead, header: header, nonceField: field}
 	dk.stop = e.after(e.maxAge, func() { dk.old.Store(true) })
 	return dk, nil
 }

@@ -29,7 +29,10 @@ const (
 	Version1 = 1
 
 	nonceSize = 12
-	tagSize   = 16
+	// nonceFieldSize is the random part of a nonce, drawn with its data
+	// key; a 64-bit record counter follows.
+	nonceFieldSize = nonceSize - 8
+	tagSize        = 16
 	// MaxRefLen is the longest KEK reference a record can carry.
 	MaxRefLen = 255
 	// maxWrappedLen is the longest wrapped data key a record can carry.

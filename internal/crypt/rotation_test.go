@@ -6,6 +6,7 @@ package crypt
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"errors"
 	"strings"
 	"testing"
@@ -183,4 +184,40 @@ func (f *failingWrap) Wrap(ctx context.Context, dataKey []byte) (string, []byte,
 		return "", nil, f.err
 	}
 	return f.KeySource.Wrap(ctx, dataKey)
+}
+
+// TestNoncesNeverRepeat seals across a data key rotation and reads each
+// record's nonce: under one data key it is the key's random field and the
+// record's counter, so no two records share one; a new data key draws a
+// new field and counts from zero again.
+func TestNoncesNeverRepeat(t *testing.T) {
+	e := newEncrypter(t, newStatic(t, "k"), EncrypterOptions{MaxRecords: 4})
+	seen := map[string]bool{}
+	var fields [][]byte
+	for i := range 8 {
+		rec, err := e.Seal(context.Background(), nil, []byte("same plaintext"), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, n, err := parseHeader(rec)
+		if err != nil {
+			t.Fatal(err)
+		}
+		nonce := rec[n : n+nonceSize]
+		if seen[string(nonce)] {
+			t.Fatalf("record %d repeats nonce %x", i, nonce)
+		}
+		seen[string(nonce)] = true
+		if got, want := binary.BigEndian.Uint64(nonce[nonceFieldSize:]), uint64(i%4); got != want {
+			t.Errorf("record %d: counter %d, want %d", i, got, want)
+		}
+		if i%4 == 0 {
+			fields = append(fields, nonce[:nonceFieldSize])
+		} else if !bytes.Equal(nonce[:nonceFieldSize], fields[len(fields)-1]) {
+			t.Errorf("record %d: nonce field %x changed under one data key", i, nonce[:nonceFieldSize])
+		}
+	}
+	if bytes.Equal(fields[0], fields[1]) {
+		t.Errorf("two data keys drew the same nonce field %x", fields[0])
+	}
 }

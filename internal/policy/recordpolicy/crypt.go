@@ -191,14 +191,14 @@ func (e *encrypt) Process(r *Record) (Verdict, error) {
 		return e.fail(r, st.err)
 	}
 	if e.key && r.R.Key != nil {
-		out, err := st.enc.Seal(r.Ctx, nil, r.R.Key, aadKey)
+		out, err := st.enc.Seal(r.Ctx, r.Alloc(len(r.R.Key)+st.enc.Overhead()), r.R.Key, aadKey)
 		if err != nil {
 			return e.fail(r, err)
 		}
 		r.R.Key = out
 	}
 	if e.value && r.R.Value != nil {
-		out, err := st.enc.Seal(r.Ctx, nil, r.R.Value, aadValue)
+		out, err := st.enc.Seal(r.Ctx, r.Alloc(len(r.R.Value)+st.enc.Overhead()), r.R.Value, aadValue)
 		if err != nil {
 			return e.fail(r, err)
 		}
@@ -255,7 +255,7 @@ func (d *decrypt) Process(r *Record) (Verdict, error) {
 		if !part.on || *part.b == nil || !crypt.IsEncrypted(*part.b) {
 			continue
 		}
-		pt, err := d.dec.Open(r.Ctx, nil, *part.b, part.aad)
+		pt, err := d.dec.Open(r.Ctx, r.Alloc(len(*part.b)), *part.b, part.aad)
 		if err != nil {
 			r.Conn.Log.Debug("record decryption failed", "policy", d.name, "err", err)
 			return failRecord(r, d.name, d.mode, "decryption failed: "+cryptReason(err))

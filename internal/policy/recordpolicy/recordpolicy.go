@@ -64,6 +64,36 @@ type Record struct {
 
 	changed bool
 	failed  bool
+	arena   *arena
+}
+
+// Alloc returns an empty buffer with room for n bytes, for a new key,
+// value or header value of the record. It stays valid until the record is
+// encoded and written, and must not be kept beyond that.
+func (r *Record) Alloc(n int) []byte { return r.arena.take(n) }
+
+// arenaChunk is the size of the pooled chunks an arena carves buffers
+// from.
+const arenaChunk = 1 << 20
+
+// arena carves the buffers of rewritten records (sealed or opened values)
+// from chunks the exchange gives out and takes back once the frame is
+// written, so that a record's new value is not an allocation of its own.
+type arena struct {
+	x   *policy.Exchange
+	buf []byte
+}
+
+func (a *arena) take(n int) []byte {
+	if a == nil || a.x == nil {
+		return make([]byte, 0, n)
+	}
+	if cap(a.buf)-len(a.buf) < n {
+		a.buf = a.x.Buffer(max(n, arenaChunk))
+	}
+	at := len(a.buf)
+	a.buf = a.buf[:at+n]
+	return a.buf[at : at : at+n]
 }
 
 // Changed marks the record as changed: its batch is encoded again.

@@ -155,12 +155,13 @@ type scope struct {
 	topic  string
 	vars   map[string]any // context, with topic
 	active []*node
+	arena  arena
 }
 
 // newScope returns the scope of a topic, or nil when no policy may act on
 // it: every policy is disabled by a condition that reads only the
 // connection and the topic.
-func (s *Set) newScope(ctx context.Context, conn *policy.Conn, nodes []*node, topic string) *scope {
+func (s *Set) newScope(ctx context.Context, x *policy.Exchange, conn *policy.Conn, nodes []*node, topic string) *scope {
 	c := map[string]any{}
 	if base, ok := conn.Vars()["context"].(map[string]any); ok {
 		for k, v := range base {
@@ -168,7 +169,7 @@ func (s *Set) newScope(ctx context.Context, conn *policy.Conn, nodes []*node, to
 		}
 	}
 	c["topic"] = map[string]any{"name": topic}
-	sc := &scope{ctx: ctx, conn: conn, topic: topic, vars: map[string]any{"context": c}}
+	sc := &scope{ctx: ctx, conn: conn, topic: topic, vars: map[string]any{"context": c}, arena: arena{x: x}}
 	for _, n := range nodes {
 		if n.perTopic {
 			if ok, err := n.cond.Holds(sc.vars); err != nil || !ok {
@@ -282,7 +283,7 @@ func (s *Set) produceRecords(x *policy.Exchange, sc *scope, partition int32, raw
 		}
 		changed := false
 		for i := range recs {
-			*r = Record{Ctx: sc.ctx, Conn: sc.conn, Topic: sc.topic, Partition: partition, R: &recs[i], Produce: true}
+			*r = Record{Ctx: sc.ctx, Conn: sc.conn, Topic: sc.topic, Partition: partition, R: &recs[i], Produce: true, arena: &sc.arena}
 			v, err := s.run(sc, sc.active, r, true)
 			if err != nil {
 				return nil, &refusal{kerr.InvalidRecord.Code, err.Error()}
@@ -375,7 +376,7 @@ func (s *Set) produceRequest(ctx context.Context, x *policy.Exchange, r *kmsg.Pr
 			}
 			continue
 		}
-		sc := s.newScope(ctx, x.Conn, s.produce, name)
+		sc := s.newScope(ctx, x, x.Conn, s.produce, name)
 		if sc == nil {
 			kept = append(kept, *t)
 			continue
@@ -437,7 +438,7 @@ func (s *Set) fetchResponse(ctx context.Context, x *policy.Exchange, r *kmsg.Fet
 					}
 					break
 				}
-				if sc = s.newScope(ctx, x.Conn, s.consume, name); sc == nil {
+				if sc = s.newScope(ctx, x, x.Conn, s.consume, name); sc == nil {
 					break
 				}
 			}
@@ -474,7 +475,7 @@ func (s *Set) consumeRecords(x *policy.Exchange, sc *scope, partition int32, raw
 		kept := recs[:0]
 		changed := false
 		for i := range recs {
-			*r = Record{Ctx: sc.ctx, Conn: sc.conn, Topic: sc.topic, Partition: partition, R: &recs[i]}
+			*r = Record{Ctx: sc.ctx, Conn: sc.conn, Topic: sc.topic, Partition: partition, R: &recs[i], arena: &sc.arena}
 			v, err := s.run(sc, sc.active, r, true)
 			if err != nil || v == Reject {
 				reason := r.Reason
