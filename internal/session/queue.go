@@ -24,6 +24,15 @@ type queue struct {
 	waiting bool
 	wake    func()
 	woken   bool
+	// parked is set while no goroutine runs the response loop: it ended
+	// with nothing to do, and resume starts it again on a push, a close,
+	// or the idle watcher's wake-up. armGen numbers the loop's
+	// registrations with the watcher; readable records a wake-up that came
+	// before the loop could park.
+	parked   bool
+	resume   func()
+	armGen   uint64
+	readable bool
 }
 
 // keptSlots is the ring size an empty queue keeps: enough for a client
@@ -31,8 +40,10 @@ type queue struct {
 // little.
 const keptSlots = 2
 
-func newQueue() *queue {
-	return &queue{ready: make(chan struct{}, 1), space: make(chan struct{}, 1)}
+// newQueue returns an empty queue. With resume set, the response loop is
+// not running yet: the first push starts it.
+func newQueue(resume func()) *queue {
+	return &queue{ready: make(chan struct{}, 1), space: make(chan struct{}, 1), resume: resume, parked: resume != nil}
 }
 
 func signal(c chan struct{}) {
@@ -68,9 +79,90 @@ func (q *queue) push(e inflight, done <-chan struct{}) error {
 		q.woken = true
 		q.wake()
 	}
+	resume := q.unpark()
 	q.mu.Unlock()
 	signal(q.ready)
+	if resume {
+		q.resume()
+	}
 	return nil
+}
+
+// unpark ends the parked state, with mu held, and reports whether the
+// caller must call resume once it has released mu. A loop resumed by a
+// request or the close reads the backend with its responses: the
+// watcher's registration becomes stale, and a wake-up it gives later
+// (for a response, say) is ignored.
+func (q *queue) unpark() bool {
+	if !q.parked {
+		return false
+	}
+	q.parked = false
+	q.armGen++
+	return true
+}
+
+// Outcomes of park.
+const (
+	parkedOK  = iota // the loop's goroutine may end
+	parkRetry        // a request or the close came: pop again
+	parkRead         // the backend is readable: read it
+)
+
+// arm starts a registration with the watcher and returns its number.
+func (q *queue) arm() uint64 {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	q.armGen++
+	return q.armGen
+}
+
+// park parks the response loop, after it armed registration gen (0: no
+// backend to watch), unless something came meanwhile.
+func (q *queue) park(gen uint64) int {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	switch {
+	case q.n > 0 || q.closed:
+		// A later wake-up of that registration is stale, and the loop
+		// reads whatever the backend sent with the responses.
+		q.armGen++
+		q.readable = false
+		return parkRetry
+	case gen != 0 && q.readable:
+		q.readable = false
+		return parkRead
+	}
+	q.parked = true
+	return parkedOK
+}
+
+// takeReadable reports, and clears, a wake-up of the watcher that the
+// loop has not acted on.
+func (q *queue) takeReadable() bool {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	r := q.readable
+	q.readable = false
+	return r
+}
+
+// backendReady is the watcher's wake-up for registration gen: it resumes
+// a parked loop, or tells a loop about to park to read instead. A stale
+// registration's wake-up is ignored.
+func (q *queue) backendReady(gen uint64) {
+	q.mu.Lock()
+	if gen != q.armGen {
+		q.mu.Unlock()
+		return
+	}
+	q.readable = true
+	resume := q.parked
+	q.parked = false
+	q.mu.Unlock()
+	if resume {
+		q.resume()
+	}
 }
 
 // close marks the end of requests: pop reports it once the queue is
@@ -82,8 +174,12 @@ func (q *queue) close() {
 		q.woken = true
 		q.wake()
 	}
+	resume := q.unpark()
 	q.mu.Unlock()
 	signal(q.ready)
+	if resume {
+		q.resume()
+	}
 }
 
 // pop takes the oldest request without waiting. ok is false when the
@@ -103,6 +199,9 @@ func (q *queue) pop(wait bool) (e inflight, ok, closed bool) {
 		}
 		return e, false, false
 	}
+	// The backend's next bytes are this request's response: a wake-up
+	// reported before is read with it.
+	q.readable = false
 	e = q.items[q.head]
 	q.items[q.head] = inflight{}
 	q.head = (q.head + 1) % len(q.items)

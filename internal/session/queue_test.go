@@ -9,7 +9,7 @@ import (
 // bursts with pops in between, checks the order, that it gives the memory
 // back once empty, and that a full queue makes push wait for a pop.
 func TestQueueGrowsAndShrinks(t *testing.T) {
-	q := newQueue()
+	q := newQueue(nil)
 	done := make(chan struct{})
 	next, want := int32(0), int32(0)
 	for _, burst := range []int{1, 5, 40, 3, 200} {
@@ -69,7 +69,7 @@ func TestQueueGrowsAndShrinks(t *testing.T) {
 // the end of requests, wake a response loop that waits for the backend,
 // while a request the backend will answer does not.
 func TestQueueWakesWaitingResponses(t *testing.T) {
-	q := newQueue()
+	q := newQueue(nil)
 	wakes := 0
 	q.wake = func() { wakes++ }
 	done := make(chan struct{})

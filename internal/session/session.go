@@ -142,6 +142,12 @@ type session struct {
 	// of, once it asked (set by the response loop, read by the request
 	// loop); keys at -1 were not advertised.
 	advertised atomic.Pointer[[protocol.MaxKey]int16]
+	// watcher is the idle watcher (nil where there is none) and watch the
+	// backend's registration with it; parks is cleared if the watcher
+	// refuses the backend. The response loop alone uses them.
+	watcher *watcher
+	watch   watch
+	parks   bool
 	// bauth is the backend connection's SASL session, owned by the
 	// request loop; internalCorr numbers the gateway's own requests.
 	bauth        backend.Auth
@@ -184,13 +190,18 @@ func Serve(ctx context.Context, client net.Conn, cfg *Config) {
 	s := &session{
 		cfg: cfg, log: log, obs: obs, client: client,
 		cr:       newReader(client),
-		fifo:     newQueue(),
 		respDone: make(chan struct{}),
 		versions: cfg.Versions,
 		ctx:      ctx,
+		watcher:  idleWatcher(),
+		parks:    true,
 	}
-	// The response loop waits for the backend when nothing is in flight;
-	// a response the gateway makes itself wakes it.
+	// The response loop runs only while there is something to answer or
+	// to watch: the first request starts it (see next).
+	s.fifo = newQueue(func() { go s.responseLoop() })
+	// Where the idle watcher cannot watch the backend, the response loop
+	// waits for it when nothing is in flight; a response the gateway makes
+	// itself wakes it.
 	s.fifo.wake = func() { _ = s.backend.SetReadDeadline(time.Now()) }
 	if cfg.Chain.Len() > 0 || cfg.Auth != nil {
 		id := policy.Auth{Type: "anonymous"}
@@ -204,25 +215,14 @@ func Serve(ctx context.Context, client net.Conn, cfg *Config) {
 	if s.versions == nil {
 		s.versions = protocol.Default
 	}
-	go func() {
-		defer close(s.respDone)
-		if err := s.responses(); err != nil && !s.draining.Load() {
-			s.logEnd("backend", err)
-		}
-		// Unblock the request loop if it is still reading.
-		client.Close()
-		s.closeBackend()
-		if s.br != nil {
-			s.br.Close()
-		}
-	}()
 	stop := context.AfterFunc(ctx, s.drain)
 	defer stop()
 
 	err := s.requests()
 	s.cr.Close()
-	// Closing the queue wakes the response loop if it waits for the
-	// backend with nothing in flight.
+	// Closing the queue starts the response loop if it parked, or wakes
+	// it if it waits for the backend with nothing in flight: it ends once
+	// the responses in flight are written.
 	s.fifo.close()
 	switch {
 	case errors.Is(err, errDrained), errors.Is(err, io.EOF), errors.Is(err, os.ErrDeadlineExceeded) && s.draining.Load():
@@ -623,6 +623,31 @@ func withSize(frame []byte) []byte {
 	return frame
 }
 
+// responseLoop runs the response loop on a goroutine of its own until the
+// loop parks or the session ends, and then ends the connection.
+func (s *session) responseLoop() {
+	err := s.responses()
+	if err == errParked {
+		return
+	}
+	if err != nil && !s.draining.Load() {
+		s.logEnd("backend", err)
+	}
+	// Unblock the request loop if it is still reading.
+	s.client.Close()
+	s.closeBackend()
+	if s.br != nil {
+		s.br.Close()
+	}
+	if s.watcher != nil {
+		s.watcher.forget(&s.watch)
+	}
+	close(s.respDone)
+}
+
+// errParked ends the goroutine of a response loop that parked.
+var errParked = errors.New("response loop parked")
+
 // responses writes a response for each in-flight request, in order.
 func (s *session) responses() error {
 	for {
@@ -673,20 +698,34 @@ func (s *session) responses() error {
 }
 
 // next returns the next in-flight request; ok is false when the session
-// is over. While none is in flight and the backend is connected, it waits
-// for the backend, holding no buffer: a backend that closes the connection
-// or fails (a TLS alert after the handshake, say) closes the client at
-// once rather than at its next request. A request answered by the gateway
-// itself, or the end of requests, interrupts that wait.
+// is over, or err is errParked when the loop parked.
+//
+// While none is in flight the loop parks: its goroutine ends, and the next
+// request or the end of requests starts it again. With a backend
+// connected, the idle watcher also watches the backend for it, so that a
+// backend that closes the connection closes the client at once rather
+// than at its next request. Where the backend cannot be watched (TLS, or
+// no epoll), the loop waits for the backend instead, holding no buffer; a
+// request answered by the gateway itself, or the end of requests,
+// interrupts that wait.
 func (s *session) next() (e inflight, ok bool, err error) {
 	for {
 		up := s.backendUp.Load()
-		e, ok, closed := s.fifo.pop(up)
+		park := s.parks && (!up || s.watcher != nil && watchable(s.backend) && s.br.Buffered() == 0)
+		e, ok, closed := s.fifo.pop(up && !park)
 		switch {
 		case ok:
 			return e, true, nil
 		case closed:
 			return e, false, nil
+		case park:
+			switch s.park(up) {
+			case parkedOK:
+				return e, false, errParked
+			case parkRetry:
+				continue
+			}
+			// parkRead: the backend sent something; read it.
 		case !up:
 			<-s.fifo.ready
 			continue
@@ -708,6 +747,26 @@ func (s *session) next() (e inflight, ok bool, err error) {
 		}
 		return e, false, fmt.Errorf("%w: backend sent data with no request in flight", protocol.ErrMalformed)
 	}
+}
+
+// park parks the response loop, having the watcher watch the backend if
+// it is connected. It returns parkRead when the backend already has
+// something to read (bytes or the end of the connection).
+func (s *session) park(up bool) int {
+	var gen uint64
+	if up {
+		if s.fifo.takeReadable() {
+			return parkRead
+		}
+		gen = s.fifo.arm()
+		if err := s.watcher.arm(&s.watch, s.backend, func() { s.fifo.backendReady(gen) }); err != nil {
+			// Wait for the backend in the loop from now on.
+			s.log.Debug("idle watcher refused the backend connection", "err", err)
+			s.parks = false
+			return parkRetry
+		}
+	}
+	return s.fifo.park(gen)
 }
 
 // resetBackendDeadline undoes the deadline that woke the response loop:

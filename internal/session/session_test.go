@@ -62,6 +62,9 @@ type harness struct {
 	backend net.Conn
 	cr, br  *bufio.Reader
 	done    chan struct{}
+	// dialed is closed once backend and br are set, for a harness that
+	// dials its backend when the session asks.
+	dialed chan struct{}
 }
 
 func startSession(t *testing.T, chain *policy.Chain) *harness {
