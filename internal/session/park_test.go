@@ -124,41 +124,45 @@ func TestSessionParksWhenIdle(t *testing.T) {
 // connection while the session is parked closes the client at once, not
 // at its next request.
 func TestSessionParkedBackendCloseClosesClient(t *testing.T) {
-	if idleWatcher() == nil {
-		t.Skip("no idle watcher on this system")
-	}
-	h := startSessionTCP(t)
-	roundTrip(t, h, 1)
-	waitResponseLoops(t, 0)
+	h := parkedSession(t)
 	h.backend.Close()
 	_ = h.client.SetReadDeadline(time.Now().Add(5 * time.Second))
 	_, err := h.cr.ReadByte()
 	if err != io.EOF && !errorsIsClosed(err) {
 		t.Fatalf("client read after the backend closed: %v, want the connection closed", err)
 	}
-	select {
-	case <-h.done:
-	case <-time.After(5 * time.Second):
-		t.Fatal("session still runs after its backend closed")
-	}
+	waitEnded(t, h, "its backend closed")
 }
 
 // TestSessionParkedBackendGarbage: bytes from the backend with nothing in
 // flight end the session, parked or not.
 func TestSessionParkedBackendGarbage(t *testing.T) {
+	h := parkedSession(t)
+	if _, err := h.backend.Write([]byte{0, 0, 0, 4, 0, 0, 0, 9}); err != nil {
+		t.Fatal(err)
+	}
+	waitEnded(t, h, "the backend sent a response to nothing")
+}
+
+// parkedSession returns a session that answered one request and parked.
+func parkedSession(t *testing.T) *harness {
+	t.Helper()
 	if idleWatcher() == nil {
 		t.Skip("no idle watcher on this system")
 	}
 	h := startSessionTCP(t)
 	roundTrip(t, h, 1)
 	waitResponseLoops(t, 0)
-	if _, err := h.backend.Write([]byte{0, 0, 0, 4, 0, 0, 0, 9}); err != nil {
-		t.Fatal(err)
-	}
+	return h
+}
+
+// waitEnded fails unless the session ends within 5s.
+func waitEnded(t *testing.T, h *harness, after string) {
+	t.Helper()
 	select {
 	case <-h.done:
 	case <-time.After(5 * time.Second):
-		t.Fatal("session still runs after the backend sent a response to nothing")
+		t.Fatal("session still runs after " + after)
 	}
 }
 
