@@ -3,6 +3,7 @@ package session
 import (
 	"bufio"
 	"context"
+	"encoding/binary"
 	"io"
 	"log/slog"
 	"net"
@@ -168,4 +169,56 @@ func waitEnded(t *testing.T, h *harness, after string) {
 
 func errorsIsClosed(err error) bool {
 	return err != nil && (strings.Contains(err.Error(), "closed") || err == io.ErrClosedPipe)
+}
+
+// TestSessionParkStress interleaves requests the backend answers, after
+// a random pause, with requests the gateway answers itself (ApiVersions of
+// a version it does not serve), each sent when the answer before it came:
+// the loop parks and resumes around each, with the backend's answers
+// racing its parking. Every answer must come, in order.
+func TestSessionParkStress(t *testing.T) {
+	if idleWatcher() == nil {
+		t.Skip("no idle watcher on this system")
+	}
+	h := startSessionTCP(t)
+	roundTrip(t, h, 0)
+	backendCorr := make(chan int32, 1)
+	go func() {
+		for corr := range backendCorr {
+			nextFrame(t, h.br)
+			time.Sleep(time.Duration(corr%7) * 50 * time.Microsecond)
+			resp := kmsg.NewPtrMetadataResponse()
+			resp.Version = 12
+			b := binary.BigEndian.AppendUint32(make([]byte, 4, 64), uint32(corr))
+			b = append(b, 0)
+			b = resp.AppendTo(b)
+			binary.BigEndian.PutUint32(b, uint32(len(b)-4))
+			if _, err := h.backend.Write(b); err != nil {
+				return
+			}
+		}
+	}()
+	defer close(backendCorr)
+	local := kmsg.NewPtrApiVersionsRequest()
+	local.Version = 99
+	_ = h.client.SetDeadline(time.Now().Add(60 * time.Second))
+	for corr := int32(1); corr <= 600; corr++ {
+		var f []byte
+		if corr%3 == 0 {
+			f = frame(local, corr)
+		} else {
+			f = frame(metadataRequest("orders"), corr)
+			backendCorr <- corr
+		}
+		if corr%5 == 0 {
+			time.Sleep(time.Duration(corr%4) * 100 * time.Microsecond)
+		}
+		if _, err := h.client.Write(f); err != nil {
+			t.Fatal(err)
+		}
+		got := nextFrame(t, h.cr)
+		if c := int32(binary.BigEndian.Uint32(got)); c != corr {
+			t.Fatalf("answer %d has correlation id %d", corr, c)
+		}
+	}
 }

@@ -31,7 +31,7 @@ type queue struct {
 	// before the loop could park.
 	parked   bool
 	resume   func()
-	armGen   uint64
+	armGen   uint32
 	readable bool
 }
 
@@ -110,16 +110,19 @@ const (
 )
 
 // arm starts a registration with the watcher and returns its number.
-func (q *queue) arm() uint64 {
+func (q *queue) arm() uint32 {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	q.armGen++
+	if q.armGen == 0 { // 0 is "nothing armed"
+		q.armGen++
+	}
 	return q.armGen
 }
 
 // park parks the response loop, after it armed registration gen (0: no
 // backend to watch), unless something came meanwhile.
-func (q *queue) park(gen uint64) int {
+func (q *queue) park(gen uint32) int {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	switch {
@@ -130,7 +133,10 @@ func (q *queue) park(gen uint64) int {
 		q.readable = false
 		return parkRetry
 	case gen != 0 && q.readable:
+		// The loop reads the backend; a response the gateway makes
+		// itself still interrupts that read, as it does a wait.
 		q.readable = false
+		q.waiting = true
 		return parkRead
 	}
 	q.parked = true
@@ -144,13 +150,14 @@ func (q *queue) takeReadable() bool {
 	defer q.mu.Unlock()
 	r := q.readable
 	q.readable = false
+	q.waiting = r
 	return r
 }
 
 // backendReady is the watcher's wake-up for registration gen: it resumes
 // a parked loop, or tells a loop about to park to read instead. A stale
 // registration's wake-up is ignored.
-func (q *queue) backendReady(gen uint64) {
+func (q *queue) backendReady(gen uint32) {
 	q.mu.Lock()
 	if gen != q.armGen {
 		q.mu.Unlock()

@@ -101,3 +101,56 @@ func TestQueueWakesWaitingResponses(t *testing.T) {
 		t.Fatal("closed empty queue not reported closed")
 	}
 }
+
+// TestQueueParkIgnoresStaleWakeUps: a wake-up of an earlier registration
+// with the idle watcher, delivered after the loop was resumed by a request
+// and armed again, neither resumes the loop nor makes it read a backend
+// that has nothing to read; a wake-up of the current registration does.
+func TestQueueParkIgnoresStaleWakeUps(t *testing.T) {
+	resumed := 0
+	q := newQueue(func() { resumed++ })
+	done := make(chan struct{})
+	if err := q.push(inflight{corr: 1}, done); err != nil {
+		t.Fatal(err)
+	}
+	if resumed != 1 {
+		t.Fatalf("first push resumed the loop %d times, want 1", resumed)
+	}
+	q.pop(false)
+	g1 := q.arm()
+	if got := q.park(g1); got != parkedOK {
+		t.Fatalf("park = %d, want parked", got)
+	}
+	// A request resumes the loop; the response to it wakes the
+	// watcher for g1, which reports it late.
+	if err := q.push(inflight{corr: 2}, done); err != nil {
+		t.Fatal(err)
+	}
+	q.pop(false)
+	g2 := q.arm()
+	q.backendReady(g1)
+	if got := q.park(g2); got != parkedOK {
+		t.Fatalf("park after a stale wake-up = %d, want parked", got)
+	}
+	q.backendReady(g1)
+	if resumed != 2 {
+		t.Fatalf("loop resumed %d times, want 2: a stale wake-up resumed it", resumed)
+	}
+	// The current registration's wake-up resumes it, to read.
+	q.backendReady(g2)
+	if resumed != 3 {
+		t.Fatalf("loop resumed %d times, want 3", resumed)
+	}
+	if _, ok, _ := q.pop(false); ok {
+		t.Fatal("pop found a request in an empty queue")
+	}
+	if !q.takeReadable() {
+		t.Fatal("the wake-up that resumed the loop is not reported readable")
+	}
+	// A wake-up that comes between arming and parking makes park read.
+	g3 := q.arm()
+	q.backendReady(g3)
+	if got := q.park(g3); got != parkRead {
+		t.Fatalf("park after a wake-up of its own registration = %d, want read", got)
+	}
+}

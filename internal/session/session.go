@@ -753,13 +753,13 @@ func (s *session) next() (e inflight, ok bool, err error) {
 // it is connected. It returns parkRead when the backend already has
 // something to read (bytes or the end of the connection).
 func (s *session) park(up bool) int {
-	var gen uint64
+	var gen uint32
 	if up {
 		if s.fifo.takeReadable() {
 			return parkRead
 		}
 		gen = s.fifo.arm()
-		if err := s.watcher.arm(&s.watch, s.backend, func() { s.fifo.backendReady(gen) }); err != nil {
+		if err := s.watcher.arm(&s.watch, s.backend, gen, s.fifo.backendReady); err != nil {
 			// Wait for the backend in the loop from now on.
 			s.log.Debug("idle watcher refused the backend connection", "err", err)
 			s.parks = false

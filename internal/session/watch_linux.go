@@ -17,8 +17,8 @@ import (
 type watcher struct {
 	epfd int
 	mu   sync.Mutex
-	wake map[uint64]func() // armed sessions, by watch id
-	next uint64
+	wake map[uint32]func(gen uint32) // armed sessions, by watch id
+	next uint32
 }
 
 // idleWatcher returns the gateway's watcher, started on first use, or nil
@@ -29,7 +29,7 @@ var idleWatcher = sync.OnceValue(func() *watcher {
 	if err != nil {
 		return nil
 	}
-	w := &watcher{epfd: fd, wake: map[uint64]func(){}}
+	w := &watcher{epfd: fd, wake: map[uint32]func(uint32){}}
 	go w.run()
 	return w
 })
@@ -37,8 +37,9 @@ var idleWatcher = sync.OnceValue(func() *watcher {
 // watch is one session's registration: its id and whether its socket is
 // in the epoll set yet.
 type watch struct {
-	id    uint64
+	id    uint32
 	added bool
+	rc    syscall.RawConn
 }
 
 // watchable reports whether c can be parked: a plain TCP socket, whose
@@ -50,32 +51,42 @@ func watchable(c net.Conn) bool {
 	return ok
 }
 
-// arm registers c for one wake-up: f runs once c is readable or closed by
-// its peer. A session arms again each time it parks.
-func (w *watcher) arm(wt *watch, c net.Conn, f func()) error {
-	tc, ok := c.(*net.TCPConn)
-	if !ok {
-		return net.ErrClosed
+// arm registers c for one wake-up: f(gen) runs once c is readable or
+// closed by its peer. A session arms again each time it parks, numbering
+// its registrations: the event carries the number it was armed with, so
+// that an event of an earlier registration, delivered late, is known as
+// such (by its number, not by whichever f is registered when it comes).
+func (w *watcher) arm(wt *watch, c net.Conn, gen uint32, f func(gen uint32)) error {
+	if wt.rc == nil {
+		tc, ok := c.(*net.TCPConn)
+		if !ok {
+			return net.ErrClosed
+		}
+		rc, err := tc.SyscallConn()
+		if err != nil {
+			return err
+		}
+		wt.rc = rc
 	}
-	rc, err := tc.SyscallConn()
-	if err != nil {
-		return err
-	}
-	w.mu.Lock()
 	if wt.id == 0 {
-		w.next++
-		wt.id = w.next
+		w.mu.Lock()
+		for wt.id == 0 {
+			w.next++
+			if _, taken := w.wake[w.next]; !taken && w.next != 0 {
+				wt.id = w.next
+			}
+		}
+		w.wake[wt.id] = f
+		w.mu.Unlock()
 	}
-	w.wake[wt.id] = f
-	w.mu.Unlock()
 	ev := syscall.EpollEvent{
 		Events: syscall.EPOLLIN | syscall.EPOLLRDHUP | syscall.EPOLLONESHOT,
-		Fd:     int32(wt.id), Pad: int32(wt.id >> 32),
+		Fd:     int32(wt.id), Pad: int32(gen),
 	}
 	var cerr error
 	// Control keeps the descriptor open while it runs: it cannot be
 	// closed and reused by another socket in between.
-	err = rc.Control(func(fd uintptr) {
+	err := wt.rc.Control(func(fd uintptr) {
 		op := syscall.EPOLL_CTL_MOD
 		if !wt.added {
 			op = syscall.EPOLL_CTL_ADD
@@ -102,6 +113,7 @@ func (w *watcher) forget(wt *watch) {
 	w.mu.Lock()
 	delete(w.wake, wt.id)
 	w.mu.Unlock()
+	wt.id = 0
 }
 
 // run waits for parked sockets to become ready, and wakes their sessions.
@@ -116,13 +128,12 @@ func (w *watcher) run() {
 			return
 		}
 		for _, ev := range events[:n] {
-			id := uint64(uint32(ev.Fd)) | uint64(uint32(ev.Pad))<<32
+			id, gen := uint32(ev.Fd), uint32(ev.Pad)
 			w.mu.Lock()
 			f := w.wake[id]
-			delete(w.wake, id)
 			w.mu.Unlock()
 			if f != nil {
-				f()
+				f(gen)
 			}
 		}
 	}

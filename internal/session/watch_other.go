@@ -14,6 +14,6 @@ func idleWatcher() *watcher { return nil }
 
 func watchable(net.Conn) bool { return false }
 
-func (w *watcher) arm(*watch, net.Conn, func()) error { return net.ErrClosed }
+func (w *watcher) arm(*watch, net.Conn, uint32, func(uint32)) error { return net.ErrClosed }
 
 func (w *watcher) forget(*watch) {}
