@@ -173,9 +173,10 @@ func errorsIsClosed(err error) bool {
 
 // TestSessionParkStress interleaves requests the backend answers, after
 // a random pause, with requests the gateway answers itself (ApiVersions of
-// a version it does not serve), each sent when the answer before it came:
-// the loop parks and resumes around each, with the backend's answers
-// racing its parking. Every answer must come, in order.
+// a version it does not serve), each sent when the answer before it came,
+// some after a pause long enough for the loop to park: the backend's
+// answers race the loop's parking and resuming. Every answer must come, in
+// order.
 func TestSessionParkStress(t *testing.T) {
 	if idleWatcher() == nil {
 		t.Skip("no idle watcher on this system")
@@ -210,7 +211,10 @@ func TestSessionParkStress(t *testing.T) {
 			f = frame(metadataRequest("orders"), corr)
 			backendCorr <- corr
 		}
-		if corr%5 == 0 {
+		switch {
+		case corr%40 == 0: // long enough to park
+			time.Sleep(parkAfter + time.Duration(corr%3)*time.Millisecond)
+		case corr%5 == 0:
 			time.Sleep(time.Duration(corr%4) * 100 * time.Microsecond)
 		}
 		if _, err := h.client.Write(f); err != nil {

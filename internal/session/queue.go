@@ -133,10 +133,9 @@ func (q *queue) park(gen uint32) int {
 		q.readable = false
 		return parkRetry
 	case gen != 0 && q.readable:
-		// The loop reads the backend; a response the gateway makes
-		// itself still interrupts that read, as it does a wait.
+		// The loop goes back to waiting for the backend, which has
+		// something to read.
 		q.readable = false
-		q.waiting = true
 		return parkRead
 	}
 	q.parked = true
@@ -150,7 +149,6 @@ func (q *queue) takeReadable() bool {
 	defer q.mu.Unlock()
 	r := q.readable
 	q.readable = false
-	q.waiting = r
 	return r
 }
 
@@ -217,6 +215,13 @@ func (q *queue) pop(wait bool) (e inflight, ok, closed bool) {
 		signal(q.space)
 	}
 	return e, true, false
+}
+
+// isWoken reports whether wake was called in the current waiting state.
+func (q *queue) isWoken() bool {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return q.woken
 }
 
 // waited ends the waiting state and reports whether wake was called.

@@ -697,45 +697,66 @@ func (s *session) responses() error {
 	}
 }
 
+// parkAfter is how long a response loop with a connected backend waits
+// with nothing in flight before it parks. A connection that sends requests
+// more often than that keeps its goroutine: parking (an epoll_ctl, a new
+// goroutine, the watcher's wake-up) costs it nothing per request.
+const parkAfter = 50 * time.Millisecond
+
 // next returns the next in-flight request; ok is false when the session
 // is over, or err is errParked when the loop parked.
 //
-// While none is in flight the loop parks: its goroutine ends, and the next
-// request or the end of requests starts it again. With a backend
-// connected, the idle watcher also watches the backend for it, so that a
-// backend that closes the connection closes the client at once rather
-// than at its next request. Where the backend cannot be watched (TLS, or
-// no epoll), the loop waits for the backend instead, holding no buffer; a
-// request answered by the gateway itself, or the end of requests,
-// interrupts that wait.
+// With nothing in flight the loop waits for the backend, holding no
+// buffer, so that a backend that closes the connection (or fails: a TLS
+// alert after the handshake, say) closes the client at once rather than at
+// its next request; a request answered by the gateway itself, or the end
+// of requests, interrupts that wait. After parkAfter of that, the loop
+// parks: its goroutine ends, the idle watcher watches the backend for it,
+// and the next request, the end of requests or the backend start it
+// again. Before the backend is dialed it parks at once. Where the backend
+// cannot be watched (TLS, or no epoll), it waits as long as it takes.
 func (s *session) next() (e inflight, ok bool, err error) {
 	for {
 		up := s.backendUp.Load()
-		park := s.parks && (!up || s.watcher != nil && watchable(s.backend) && s.br.Buffered() == 0)
-		e, ok, closed := s.fifo.pop(up && !park)
+		if !up && s.parks {
+			e, ok, closed := s.fifo.pop(false)
+			switch {
+			case ok:
+				return e, true, nil
+			case closed:
+				return e, false, nil
+			}
+			if s.fifo.park(0) == parkedOK {
+				return e, false, errParked
+			}
+			continue
+		}
+		e, ok, closed := s.fifo.pop(up)
 		switch {
 		case ok:
 			return e, true, nil
 		case closed:
 			return e, false, nil
-		case park:
-			switch s.park(up) {
-			case parkedOK:
-				return e, false, errParked
-			case parkRetry:
-				continue
-			}
-			// parkRead: the backend sent something; read it.
 		case !up:
 			<-s.fifo.ready
 			continue
 		}
+		watch := s.parks && s.watcher != nil && watchable(s.backend) && s.br.Buffered() == 0 && s.setParkDeadline()
 		_, werr := s.br.Peek(1)
-		if s.fifo.waited() {
+		woken := s.fifo.waited()
+		if woken || watch {
 			s.resetBackendDeadline()
+		}
+		if woken {
 			if werr == nil || errors.Is(werr, os.ErrDeadlineExceeded) {
 				continue
 			}
+		}
+		if watch && errors.Is(werr, os.ErrDeadlineExceeded) && !s.draining.Load() {
+			if s.park() == parkedOK {
+				return e, false, errParked
+			}
+			continue // a request came, or the backend sent something
 		}
 		if werr != nil {
 			return e, false, fmt.Errorf("backend connection lost: %w", werr)
@@ -749,22 +770,36 @@ func (s *session) next() (e inflight, ok bool, err error) {
 	}
 }
 
-// park parks the response loop, having the watcher watch the backend if
-// it is connected. It returns parkRead when the backend already has
-// something to read (bytes or the end of the connection).
-func (s *session) park(up bool) int {
-	var gen uint32
-	if up {
-		if s.fifo.takeReadable() {
-			return parkRead
-		}
-		gen = s.fifo.arm()
-		if err := s.watcher.arm(&s.watch, s.backend, gen, s.fifo.backendReady); err != nil {
-			// Wait for the backend in the loop from now on.
-			s.log.Debug("idle watcher refused the backend connection", "err", err)
-			s.parks = false
-			return parkRetry
-		}
+// setParkDeadline bounds the loop's wait for the backend by parkAfter,
+// unless the session drains (its deadline stays). A wake-up that came
+// before still interrupts the wait.
+func (s *session) setParkDeadline() bool {
+	s.bmu.Lock()
+	defer s.bmu.Unlock()
+	if s.draining.Load() {
+		return false
+	}
+	_ = s.backend.SetReadDeadline(time.Now().Add(parkAfter))
+	if s.fifo.isWoken() {
+		_ = s.backend.SetReadDeadline(time.Now())
+	}
+	return true
+}
+
+// park parks the response loop, having the idle watcher watch the
+// backend. It returns parkRead when the backend already has something to
+// read (bytes or the end of the connection), parkRetry when a request
+// came meanwhile.
+func (s *session) park() int {
+	if s.fifo.takeReadable() {
+		return parkRead
+	}
+	gen := s.fifo.arm()
+	if err := s.watcher.arm(&s.watch, s.backend, gen, s.fifo.backendReady); err != nil {
+		// Wait for the backend in the loop from now on.
+		s.log.Debug("idle watcher refused the backend connection", "err", err)
+		s.parks = false
+		return parkRetry
 	}
 	return s.fifo.park(gen)
 }
