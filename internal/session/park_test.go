@@ -22,6 +22,12 @@ import (
 // end.
 func startSessionTCP(t *testing.T) *harness {
 	t.Helper()
+	return startSessionTCPContext(t, context.Background())
+}
+
+// startSessionTCPContext is startSessionTCP with the session's context.
+func startSessionTCPContext(t *testing.T, ctx context.Context) *harness {
+	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -55,7 +61,7 @@ func startSessionTCP(t *testing.T) *harness {
 	}
 	go func() {
 		defer close(h.done)
-		Serve(context.Background(), c2, cfg)
+		Serve(ctx, c2, cfg)
 	}()
 	h.dialed = dialed
 	t.Cleanup(func() {
@@ -224,5 +230,24 @@ func TestSessionParkStress(t *testing.T) {
 		if c := int32(binary.BigEndian.Uint32(got)); c != corr {
 			t.Fatalf("answer %d has correlation id %d", corr, c)
 		}
+	}
+}
+
+// TestSessionParkedDrains: a gateway that shuts down ends a parked
+// session within its drain time, and the client sees its connection
+// close.
+func TestSessionParkedDrains(t *testing.T) {
+	if idleWatcher() == nil {
+		t.Skip("no idle watcher on this system")
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	h := startSessionTCPContext(t, ctx)
+	roundTrip(t, h, 1)
+	waitResponseLoops(t, 0)
+	cancel()
+	waitEnded(t, h, "the gateway shut down")
+	_ = h.client.SetReadDeadline(time.Now().Add(time.Second))
+	if _, err := h.cr.ReadByte(); err == nil {
+		t.Fatal("client read a byte from a drained session")
 	}
 }
