@@ -261,10 +261,17 @@ func FreePorts(t testing.TB, n int) int {
 }
 
 // FindFreePorts finds n consecutive free loopback ports and returns the
-// first, for programs that have no testing.TB.
+// first, for programs that have no testing.TB. The ports are below Linux's
+// ephemeral range (32768 and up), as the test clusters' are: an outgoing
+// connection (a client's, or the gateway's own to its backend) never
+// takes one of them while a gateway restarts.
 func FindFreePorts(n int) (int, error) {
+	const low, ephemeral = 20000, 32768
+	if n < 1 || n > ephemeral-low {
+		return 0, fmt.Errorf("cannot find %d consecutive ports", n)
+	}
 	for try := 0; try < 200; try++ {
-		base := 20000 + rand.IntN(30000)
+		base := low + rand.IntN(ephemeral-low-n+1)
 		ok := true
 		var ls []net.Listener
 		for p := base; p < base+n; p++ {
